@@ -1,0 +1,35 @@
+# Two commands: `make run` (service with a demo tenant) and `make test` (checks + whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install system-deps lint bench clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev,edge]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@bash infra/scripts/ensure-system-deps.sh
+
+run: $(STAMP) system-deps
+	$(BIN)/aquabill dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check aquabill tests bench
+	$(BIN)/lint-imports
+
+test: $(STAMP) system-deps lint
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; fi; exit $$rc
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/tenants.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

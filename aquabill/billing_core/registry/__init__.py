@@ -1,0 +1,1 @@
+"""Address registry (settlement → street → house → premise) and personal accounts."""

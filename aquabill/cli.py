@@ -1,0 +1,209 @@
+"""The `aquabill` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import typer
+
+from aquabill.platform.config import Settings
+
+app = typer.Typer(help="Аквабилл: биллинг и обслуживание абонентов водоканалов.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Организации (тенанты).", no_args_is_help=True)
+databases_app = typer.Typer(help="Базы данных для размещения организаций.", no_args_is_help=True)
+users_app = typer.Typer(help="Пользователи организаций.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(databases_app, name="databases")
+app.add_typer(users_app, name="users")
+
+
+def _settings() -> Settings:
+    from aquabill.platform.devrun import with_dev_defaults
+
+    return with_dev_defaults(Settings.from_env())
+
+
+def _run(coro_fn):
+    """Run `coro_fn(core)` with a Core opened from the environment, closing it afterwards."""
+    from aquabill.platform.state import Core
+
+    async def main():
+        core = Core.open(_settings())
+        try:
+            return await coro_fn(core)
+        finally:
+            await core.close()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def dev() -> None:
+    """Всё для разработки: локальные PostgreSQL и Redis (если не заданы URL), миграции, демо-организация,
+    веб-приложение и обработчик заданий."""
+    from aquabill.platform.devrun import run_dev
+
+    run_dev(Settings.from_env())
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
+    """Веб-приложение (DATABASE_URL и REDIS_URL обязательны в эксплуатации)."""
+    import uvicorn
+
+    from aquabill.platform.app import create_app
+
+    s = _settings()
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, ws="websockets-sansio")
+
+
+@app.command()
+def worker() -> None:
+    """Обработчик фоновых заданий (arq)."""
+    from aquabill.platform.jobs.worker import run_worker
+
+    asyncio.run(run_worker(_settings()))
+
+
+@app.command()
+def migrate(
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Сколько схем мигрировать одновременно"),
+    to: str = typer.Option("head", "--to", help="Целевая ревизия схем организаций"),
+) -> None:
+    """Миграции схемы control и схем всех организаций. Схемы, уже находящиеся на целевой ревизии,
+    пропускаются одним запросом; ошибка одной организации не останавливает остальные."""
+    from aquabill.tenants.provisioning import migrate_all
+
+    def report(r) -> None:
+        if r.skipped:
+            return
+        state = "ok" if r.ok else f"ОШИБКА: {r.error}"
+        typer.echo(f"{r.slug:<30} {r.before or '-':>8} → {r.after or '-':<8} {r.seconds:6.2f} с  {state}")
+
+    async def go(core):
+        return await migrate_all(core.engines, jobs=jobs or core.settings.migrate_jobs, target=to, on_result=report)
+
+    summary = _run(go)
+    typer.echo(f"Итого: применено {len(summary.applied)}, без изменений {len(summary.skipped)}, "
+               f"ошибок {len(summary.failed)}")
+    if summary.failed:
+        typer.echo("Организации с ошибками: " + ", ".join(r.slug for r in summary.failed), err=True)
+        raise typer.Exit(1)
+
+
+@tenants_app.command("create")
+def tenants_create(
+    slug: str,
+    name: str = typer.Option(..., "--name", help="Наименование организации"),
+    db: str = typer.Option("main", "--db", help="Ключ базы данных"),
+    admin_login: str = typer.Option("admin", "--admin-login"),
+    admin_password: str = typer.Option(None, "--admin-password", help="Создать администратора с этим паролем"),
+) -> None:
+    """Создать организацию: схему, таблицы, роли и (по желанию) администратора."""
+    from aquabill.platform.auth.seed import admin_seeder
+    from aquabill.tenants.migrator import migrate_control
+    from aquabill.tenants.provisioning import create_tenant
+
+    seed = admin_seeder(admin_login, admin_password) if admin_password else None
+
+    async def go(core):
+        await migrate_control(core.engines.control)
+        return await create_tenant(core.engines, slug, name, db_key=db, seed=seed)
+
+    try:
+        tenant = _run(go)
+    except Exception as exc:
+        typer.echo(f"Ошибка: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Создана организация {tenant.slug} (схема {tenant.schema_name}, база {tenant.db_key})")
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """Список организаций."""
+    from aquabill.tenants import registry
+
+    async def go(core):
+        async with core.engines.control.connect() as conn:
+            return (await registry.list_tenants(conn))[0]
+
+    for t in _run(go):
+        typer.echo(f"{t.id:>5} {t.slug:<30} {t.status:<12} {t.schema_name:<32} {t.db_key:<10} {t.name}")
+
+
+@databases_app.command("add")
+def databases_add(key: str, url: str) -> None:
+    """Зарегистрировать базу данных PostgreSQL для размещения организаций."""
+    from aquabill.tenants import registry
+    from aquabill.tenants.migrator import migrate_control
+
+    async def go(core):
+        await migrate_control(core.engines.control)
+        async with core.engines.control.begin() as conn:
+            await registry.register_database(conn, key, url)
+
+    _run(go)
+    typer.echo(f"База {key} зарегистрирована")
+
+
+@users_app.command("create")
+def users_create(
+    tenant: str, login: str,
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True),
+    full_name: str = typer.Option("", "--full-name"),
+    role: list[str] = typer.Option(["operator"], "--role"),
+) -> None:
+    """Создать пользователя организации."""
+    from aquabill.platform.auth import users as repo
+    from aquabill.platform.auth.passwords import hash_password
+    from aquabill.tenants import registry
+    from aquabill.tenants.context import tenant_transaction
+
+    async def go(core):
+        async with core.engines.control.connect() as conn:
+            t = await registry.by_slug(conn, tenant)
+        if t is None:
+            raise typer.BadParameter(f"организация {tenant} не найдена")
+        async with tenant_transaction(core.engines, t) as conn:
+            return await repo.create_user(conn, login=login, full_name=full_name, email=None,
+                                          password_hash=hash_password(password), role_codes=role)
+
+    typer.echo(f"Создан пользователь #{_run(go)}")
+
+
+@app.command("platform-admin")
+def platform_admin(login: str, password: str = typer.Option(..., "--password", prompt=True, hide_input=True)) -> None:
+    """Создать администратора платформы."""
+    from aquabill.platform.demo import ensure_platform_admin
+    from aquabill.tenants.migrator import migrate_control
+
+    async def go(core):
+        await migrate_control(core.engines.control)
+        return await ensure_platform_admin(core, login, password)
+
+    typer.echo("Создан" if _run(go) else "Уже существует")
+
+
+@app.command()
+def services(action: str = typer.Argument(..., help="start | stop | status")) -> None:
+    """Локальные PostgreSQL и Redis для разработки (./var)."""
+    from aquabill.platform.devrun import dev_postgres, dev_redis
+
+    var = Path(Settings.from_env().var_dir)
+    for svc in (dev_postgres(var), dev_redis(var)):
+        name = type(svc).__name__
+        if action == "start" and not svc.is_running():
+            svc.start()
+        elif action == "stop":
+            svc.stop()
+        typer.echo(f"{name}: {'работает' if svc.is_running() else 'остановлен'} ({svc.url})")
+
+
+def main() -> None:
+    app(prog_name="aquabill")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

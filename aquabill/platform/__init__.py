@@ -1,0 +1,1 @@
+"""The web application, configuration, auth, audit, jobs and the real-time hub."""

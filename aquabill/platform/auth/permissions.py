@@ -1,0 +1,51 @@
+"""Permissions: resource × action. `admin` on a resource implies every action; `*` is every resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACTIONS = ("view", "edit", "report", "admin")
+
+RESOURCES = {
+    "users": "Пользователи и роли",
+    "audit": "Журнал изменений",
+    "jobs": "Фоновые задания",
+    "registry": "Адресный реестр",
+    "accounts": "Лицевые счета",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "staff" | "platform"
+    user_id: int
+    login: str
+    full_name: str = ""
+    tenant_id: int | None = None
+    tenant_slug: str | None = None
+    permissions: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    def can(self, resource: str, action: str) -> bool:
+        if self.kind != "staff":
+            return False
+        p = self.permissions
+        return any(
+            (r, a) in p for r in (resource, "*") for a in (action, "admin")
+        )
+
+
+def requires(resource: str, action: str):
+    """A Litestar guard: the staff user must hold `action` on `resource`."""
+    from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+    def guard(connection, _handler) -> None:
+        principal = connection.scope.get("user")
+        if not isinstance(principal, Principal) or principal.kind != "staff":
+            raise NotAuthorizedException("Требуется вход в систему")
+        if not principal.can(resource, action):
+            raise PermissionDeniedException(
+                f"Недостаточно прав: требуется «{action}» для раздела «{RESOURCES.get(resource, resource)}»"
+            )
+
+    guard.__name__ = f"requires_{resource}_{action}"
+    return guard

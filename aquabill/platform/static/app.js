@@ -1,0 +1,70 @@
+// Live updates for staff pages: one WebSocket per tab, reconnecting with backoff.
+(function () {
+  "use strict";
+  const STATUS = { queued: "В очереди", running: "Выполняется", done: "Выполнено", failed: "Ошибка" };
+  const statusDot = document.getElementById("live-status");
+  if (!statusDot) return; // login page
+
+  function logEvent(ev) {
+    const list = document.getElementById("events");
+    if (!list) return;
+    const li = document.createElement("li");
+    const t = new Date((ev.ts || Date.now() / 1000) * 1000).toLocaleTimeString("ru-RU");
+    li.textContent = `${t} #${ev.seq ?? ""} ${ev.type} ${JSON.stringify(ev.data || {})}`;
+    list.prepend(li);
+    while (list.children.length > 100) list.lastChild.remove();
+  }
+
+  function jobRow(id, title) {
+    let row = document.querySelector(`tr[data-job-id="${id}"]`);
+    const body = document.querySelector("#jobs tbody");
+    if (!row && body) {
+      body.querySelector("tr.empty")?.remove();
+      row = document.createElement("tr");
+      row.dataset.jobId = id;
+      row.innerHTML = '<td class="title"></td><td class="status"></td>' +
+        '<td><progress max="100" value="0"></progress> <span class="pct">0%</span></td><td></td>';
+      row.querySelector(".title").textContent = title || id;
+      body.prepend(row);
+    }
+    return row;
+  }
+
+  function onEvent(ev) {
+    logEvent(ev);
+    if (!ev.type || !ev.type.startsWith("job.")) return;
+    const d = ev.data || {};
+    const row = jobRow(d.id, d.title);
+    if (!row) return;
+    const state = { "job.queued": "queued", "job.started": "running", "job.progress": "running",
+                    "job.finished": "done", "job.failed": "failed" }[ev.type];
+    row.querySelector(".status").textContent = STATUS[state] || state;
+    const pct = ev.type === "job.finished" ? 100 : d.progress;
+    if (pct !== undefined) {
+      row.querySelector("progress").value = pct;
+      row.querySelector(".pct").textContent = Math.round(pct) + "%";
+    }
+  }
+
+  let delay = 500;
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.onopen = () => { statusDot.className = "live on"; delay = 500; };
+    ws.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { console.error(e); } };
+    ws.onclose = () => { statusDot.className = "live off"; setTimeout(connect, delay); delay = Math.min(delay * 2, 15000); };
+  }
+  connect();
+
+  document.querySelectorAll("button[data-kind]").forEach((btn) => {
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        const r = await fetch("/api/jobs", { method: "POST", headers: { "Content-Type": "application/json" },
+                                             body: JSON.stringify({ kind: btn.dataset.kind, params: {} }) });
+        const j = await r.json();
+        if (!r.ok) { alert(j.error?.message || "Ошибка"); return; }
+        jobRow(j.id, j.title);
+      } finally { btn.disabled = false; }
+    });
+  });
+})();

@@ -1,0 +1,57 @@
+"""The authenticated WebSocket: a staff client receives its own tenant's events, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from aquabill.platform.auth.permissions import Principal
+from aquabill.platform.realtime import Hub
+
+POLICY_VIOLATION = 1008
+
+
+@websocket("/ws")
+async def events_socket(socket: WebSocket) -> None:
+    principal = socket.scope.get("user")
+    tenant = socket.scope.get("tenant")
+    if not isinstance(principal, Principal) or principal.kind != "staff" or tenant is None:
+        await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
+        return
+    hub: Hub = socket.app.state.hub
+    await socket.accept()
+    sub = await hub.subscribe(tenant.id)
+
+    async def pump() -> None:
+        while True:
+            event = await sub.queue.get()
+            if sub.overflowed:
+                await socket.close(code=1013, reason="too slow, reconnect")
+                return
+            await socket.send_json(event)
+
+    async def drain() -> None:  # read client frames to notice the disconnect; a "ping" gets a "pong"
+        while True:
+            msg = await socket.receive_text()
+            if msg == "ping":
+                await socket.send_json({"type": "pong"})
+
+    try:
+        await socket.send_json({"type": "hello", "data": {"tenant": tenant.slug, "user": principal.login}})
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(drain())]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in pending:
+            t.cancel()
+        for t in done:
+            with contextlib.suppress(WebSocketDisconnect, Exception):
+                t.result()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.unsubscribe(sub)
+
+
+ROUTES = [events_socket]

@@ -1,0 +1,1 @@
+"""Tenant registry (control schema), provisioning, per-schema migrations, tenant→database map."""

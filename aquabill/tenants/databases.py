@@ -1,0 +1,76 @@
+"""The tenant→database map: one async engine (and pool) per PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from aquabill.tenants import control
+from aquabill.tenants.naming import validate_db_key
+
+# A connection outside a tenant transaction sees no tenant tables: unqualified names fail closed.
+NO_TENANT_SEARCH_PATH = "aquabill_no_tenant"
+
+
+def to_async_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        to_async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={
+            "server_settings": {"search_path": NO_TENANT_SEARCH_PATH, "application_name": "aquabill"},
+        },
+    )
+
+
+class UnknownDatabase(LookupError):
+    pass
+
+
+class EngineRegistry:
+    """Holds the control engine and lazily opens one engine per registered tenant database."""
+
+    def __init__(self, control_url: str, pool_size: int = 10) -> None:
+        self.control_url = to_async_url(control_url)
+        self.pool_size = pool_size
+        self.control: AsyncEngine = make_engine(self.control_url, pool_size)
+        self._engines: dict[str, AsyncEngine] = {control.MAIN_DB: self.control}
+        self._urls: dict[str, str] = {control.MAIN_DB: self.control_url}
+        self._lock = asyncio.Lock()
+
+    async def url_for(self, db_key: str) -> str:
+        await self.engine(db_key)
+        return self._urls[db_key]
+
+    async def engine(self, db_key: str) -> AsyncEngine:
+        found = self._engines.get(db_key)
+        if found is not None:
+            return found
+        async with self._lock:
+            if db_key in self._engines:
+                return self._engines[db_key]
+            async with self.control.connect() as conn:
+                row = (await conn.execute(
+                    select(control.databases.c.url).where(control.databases.c.key == validate_db_key(db_key))
+                )).first()
+            if row is None or not row.url:
+                raise UnknownDatabase(f"База данных {db_key!r} не зарегистрирована")
+            self._urls[db_key] = to_async_url(row.url)
+            self._engines[db_key] = make_engine(row.url, self.pool_size)
+            return self._engines[db_key]
+
+    async def dispose(self) -> None:
+        for engine in list(self._engines.values()):
+            await engine.dispose()
+        self._engines = {control.MAIN_DB: self.control}
