@@ -143,6 +143,14 @@ async def client(app) -> AsyncIterator[AsyncTestClient]:
         yield c
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cookies(request):
+    """The session-wide client must not carry one test's login cookie into the next."""
+    yield
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies.clear()
+
+
 @pytest.fixture(scope="session")
 async def worker(core):
     """The arq worker running in the background for the whole session."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -30,6 +31,15 @@ from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
 
 HERE = Path(__file__).parent
+
+
+def _template_filters(engine: JinjaTemplateEngine, settings: Settings) -> None:
+    zone = ZoneInfo(settings.timezone)
+
+    def local_time(value, fmt: str = "%d.%m.%Y %H:%M") -> str:
+        return value.astimezone(zone).strftime(fmt) if value else ""
+
+    engine.engine.filters["local_time"] = local_time
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[on_shutdown],
         middleware=[auth_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=lambda e: _template_filters(e, settings)),
         openapi_config=OpenAPIConfig(title="Аквабилл API", version=__version__, path="/schema"),
         debug=False,
     )

@@ -40,6 +40,7 @@ class Settings:
     migrate_jobs: int = 2
     db_pool_size: int = 10
     cookie_secure: bool = False
+    timezone: str = "Europe/Moscow"  # how pages show times (stored in UTC)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -59,6 +60,7 @@ class Settings:
             migrate_jobs=_int(env, "AQUABILL_MIGRATE_JOBS", 2),
             db_pool_size=_int(env, "AQUABILL_DB_POOL_SIZE", 10),
             cookie_secure=env.get("AQUABILL_COOKIE_SECURE", "0") in ("1", "true", "yes"),
+            timezone=env.get("AQUABILL_TIMEZONE", "Europe/Moscow"),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -2,7 +2,8 @@
 
 Alembic's `op` proxy is process-global, so one process runs one migration at a time (guarded by a
 lock); `migrate_tenants` gets concurrency from a pool of worker processes. Schemas already at head
-are found with one catalogue query per database and skipped without opening a migration context.
+are found with one catalogue query (plus a UNION ALL over their version tables) and skipped without
+opening a migration context.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ CONTROL = "control"
 TENANT = "tenant"
 
 _lock: asyncio.Lock | None = None
+
+# Version tables read per UNION ALL statement. PostgreSQL's planning time grows faster than linearly
+# with the number of branches: on a fresh connection 1,000 schemas took 1.0-1.3 s as one statement
+# and 0.3-0.4 s in statements of 100; 5,000 schemas 6-11 s in statements of 2,000 and 1 s in 100s.
+UNION_CHUNK = 100
 
 
 @cache
@@ -89,7 +95,12 @@ async def migrate_control(engine: AsyncEngine, target: str = "head") -> str | No
 
 
 async def schema_versions(conn: AsyncConnection, schemas: Iterable[str]) -> dict[str, str | None]:
-    """Current revision of each schema: one catalogue query plus one UNION ALL over the version tables."""
+    """Current revision of each schema: one catalogue query plus UNION ALLs over the version tables.
+
+    Reading a version table locks it and its index until the caller's transaction ends: pass at most
+    a few thousand schemas per transaction (`migrate_all` passes 1,000), or a server with the
+    default max_locks_per_transaction runs out of shared memory.
+    """
     schemas = [validate_schema(s) for s in schemas]
     versions: dict[str, str | None] = dict.fromkeys(schemas)
     if not schemas:
@@ -99,8 +110,8 @@ async def schema_versions(conn: AsyncConnection, schemas: Iterable[str]) -> dict
         "WHERE c.relname = 'alembic_version' AND c.relkind = 'r' AND n.nspname = ANY(:schemas)"
     ), {"schemas": schemas})
     with_table = [r[0] for r in rows]
-    for i in range(0, len(with_table), 2000):
-        chunk = with_table[i:i + 2000]
+    for i in range(0, len(with_table), UNION_CHUNK):
+        chunk = with_table[i:i + UNION_CHUNK]
         sql = " UNION ALL ".join(
             f"SELECT '{s}' AS s, version_num FROM {quote_schema(s)}.alembic_version" for s in chunk
         )

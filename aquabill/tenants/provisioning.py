@@ -23,6 +23,9 @@ from aquabill.tenants.naming import quote_schema, schema_for, validate_db_key, v
 
 Seeder = Callable[[AsyncConnection, Tenant], Awaitable[None]]
 
+# Schemas whose versions are read in one transaction: each holds two locks until it ends.
+VERSIONS_PER_TRANSACTION = 1000
+
 
 class TenantExists(ValueError):
     pass
@@ -88,20 +91,27 @@ async def migrate_all(
     target: str = "head",
     on_result: Callable[[MigrationResult], None] | None = None,
 ) -> MigrateSummary:
-    """Migrate `control`, then every tenant schema; one tenant's failure is reported, not fatal."""
+    """Migrate `control`, then every tenant schema; one tenant's failure is reported, not fatal.
+
+    Tenants still provisioning, or failed (their schema was rolled back; creating them again
+    retries), are left alone: migrating would create a schema that blocks that retry.
+    """
     await migrate_control(engines.control)
     async with engines.control.connect() as conn:
         tenants, _ = await registry.list_tenants(conn)
     summary = MigrateSummary()
     by_db: dict[str, list[Tenant]] = {}
     for t in tenants:
-        if t.status != "provisioning":
+        if t.status not in ("provisioning", "failed"):
             by_db.setdefault(t.db_key, []).append(t)
     for db_key, group in by_db.items():
         engine = await engines.engine(db_key)
         url = await engines.url_for(db_key)
-        async with engine.connect() as conn:
-            versions = await schema_versions(conn, [t.schema_name for t in group])
+        schemas = [t.schema_name for t in group]
+        versions: dict[str, str | None] = {}
+        for i in range(0, len(schemas), VERSIONS_PER_TRANSACTION):
+            async with engine.connect() as conn:
+                versions.update(await schema_versions(conn, schemas[i:i + VERSIONS_PER_TRANSACTION]))
         targets = [(t.slug, t.schema_name, db_key, url) for t in group]
         reached: dict[str, str] = {}
         async for result in migrate_tenants(targets, jobs=jobs, target=target, versions=versions):

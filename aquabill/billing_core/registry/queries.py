@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
@@ -29,6 +29,11 @@ _COLS = (accounts.c.id, accounts.c.number, accounts.c.holder, accounts.c.status,
          premises.c.id.label("premise_id"), houses.c.id.label("house_id"), _ADDRESS)
 
 
+def _natural(column) -> tuple:
+    """House and flat numbers in human order: 2 < 10 < 10а (leading digits as a number, then text)."""
+    return (cast(func.nullif(func.substring(column, r"^\d+"), ""), Integer).nulls_last(), column)
+
+
 def _row(r) -> dict[str, Any]:
     return {"id": r.id, "number": r.number, "holder": r.holder, "status": r.status, "phone": r.phone,
             "email": r.email, "opened_on": r.opened_on, "closed_on": r.closed_on,
@@ -45,7 +50,8 @@ async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50
         cond = or_(accounts.c.number.startswith(q), func.lower(accounts.c.holder).like(like),
                    func.lower(streets.c.name).like(like), accounts.c.phone.contains(q))
         query, count = query.where(cond), count.where(cond)
-    query = query.order_by(streets.c.name, houses.c.number, premises.c.number, accounts.c.number)
+    query = query.order_by(streets.c.name, *_natural(houses.c.number), *_natural(premises.c.number),
+                           accounts.c.number)
     rows = (await conn.execute(query.limit(limit).offset(offset))).all()
     return [_row(r) for r in rows], (await conn.execute(count)).scalar_one()
 

@@ -40,8 +40,10 @@ def requires(resource: str, action: str):
 
     def guard(connection, _handler) -> None:
         principal = connection.scope.get("user")
-        if not isinstance(principal, Principal) or principal.kind != "staff":
+        if not isinstance(principal, Principal):
             raise NotAuthorizedException("Требуется вход в систему")
+        if principal.kind != "staff":
+            raise PermissionDeniedException("Доступно только сотрудникам организации")
         if not principal.can(resource, action):
             raise PermissionDeniedException(
                 f"Недостаточно прав: требуется «{action}» для раздела «{RESOURCES.get(resource, resource)}»"

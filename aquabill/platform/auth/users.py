@@ -101,3 +101,30 @@ async def list_roles(conn: AsyncConnection):
         "  FILTER (WHERE p.id IS NOT NULL), '{}') AS permissions "
         "FROM roles r LEFT JOIN role_permissions p ON p.role_id = r.id GROUP BY r.id ORDER BY r.code"))
     return rows.all()
+
+
+async def role_by_id(conn: AsyncConnection, role_id: int):
+    return (await conn.execute(select(roles).where(roles.c.id == role_id))).first()
+
+
+async def create_role(conn: AsyncConnection, code: str, name: str) -> int:
+    return (await conn.execute(insert(roles).values(code=code, name=name).returning(roles.c.id))).scalar_one()
+
+
+async def update_role(conn: AsyncConnection, role_id: int, name: str) -> None:
+    await conn.execute(update(roles).where(roles.c.id == role_id).values(name=name))
+
+
+async def set_permissions(conn: AsyncConnection, role_id: int, permissions: list[tuple[str, str]]) -> None:
+    """Replace a role's permissions; only the differences are written (and audited)."""
+    resources = [r for r, _ in permissions]
+    actions = [a for _, a in permissions]
+    await conn.execute(text(
+        "DELETE FROM role_permissions p WHERE p.role_id = :rid AND (p.resource, p.action) NOT IN "
+        "(SELECT * FROM unnest(CAST(:res AS text[]), CAST(:act AS text[])))"
+    ), {"rid": role_id, "res": resources, "act": actions})
+    await conn.execute(text(
+        "INSERT INTO role_permissions(role_id, resource, action) "
+        "SELECT :rid, r, a FROM unnest(CAST(:res AS text[]), CAST(:act AS text[])) AS v(r, a) "
+        "ON CONFLICT (role_id, resource, action) DO NOTHING"
+    ), {"rid": role_id, "res": resources, "act": actions})

@@ -15,7 +15,7 @@
     while (list.children.length > 100) list.lastChild.remove();
   }
 
-  function jobRow(id, title) {
+  function jobRow(id, title, createdAt) {
     let row = document.querySelector(`tr[data-job-id="${id}"]`);
     const body = document.querySelector("#jobs tbody");
     if (!row && body) {
@@ -25,6 +25,9 @@
       row.innerHTML = '<td class="title"></td><td class="status"></td>' +
         '<td><progress max="100" value="0"></progress> <span class="pct">0%</span></td><td></td>';
       row.querySelector(".title").textContent = title || id;
+      const created = createdAt ? new Date(createdAt) : new Date();
+      row.lastElementChild.textContent = created.toLocaleString("ru-RU", { day: "2-digit", month: "2-digit",
+        year: "numeric", hour: "2-digit", minute: "2-digit" }).replace(",", "");
       body.prepend(row);
     }
     return row;
@@ -63,7 +66,7 @@
                                              body: JSON.stringify({ kind: btn.dataset.kind, params: {} }) });
         const j = await r.json();
         if (!r.ok) { alert(j.error?.message || "Ошибка"); return; }
-        jobRow(j.id, j.title);
+        jobRow(j.id, j.title, j.created_at);
       } finally { btn.disabled = false; }
     });
   });

@@ -60,8 +60,8 @@ def auth_middleware(app):
                     principal, tenant = resolved
                     host_slug = slug_from_host(conn.headers.get("host", ""), core.settings.domain)
                     if host_slug is None or (tenant is not None and tenant.slug == host_slug):
-                        scope["user"], scope["tenant"] = principal, tenant
-                    scope["auth"] = token
+                        # the token is honoured (even for logout) only where its tenant is accepted
+                        scope["user"], scope["tenant"], scope["auth"] = principal, tenant, token
         await app(scope, receive, send)
 
     return middleware

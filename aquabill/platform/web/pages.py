@@ -40,7 +40,10 @@ class LoginForm(msgspec.Struct):
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site: no scheme, no host, no `//` or `/\\` (browsers read both as a host)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or any(c in target for c in "\\\r\n"):
+        return "/"
+    return target
 
 
 async def _host_tenant(request: Request):

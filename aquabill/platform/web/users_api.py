@@ -10,7 +10,7 @@ from litestar.di import Provide
 
 from aquabill.platform.auth import users as repo
 from aquabill.platform.auth.passwords import hash_password
-from aquabill.platform.auth.permissions import requires
+from aquabill.platform.auth.permissions import ACTIONS, RESOURCES, requires
 from aquabill.platform.errors import Conflict, Invalid, NotFound
 from aquabill.platform.web.context import Ctx, provide_tenant_scope
 from aquabill.platform.web.paging import Limit, Offset, Search, page
@@ -34,6 +34,36 @@ class UserPatch(msgspec.Struct):
     is_active: bool | None = None
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None
     roles: list[str] | None = None
+
+
+class RoleIn(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    permissions: list[str] = msgspec.field(default_factory=list)
+
+
+class RolePatch(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    permissions: list[str] | None = None
+
+
+def _parse_permissions(items: list[str]) -> list[tuple[str, str]]:
+    """`resource:action` strings, checked against the catalogue."""
+    parsed, bad = [], []
+    for item in items:
+        resource, _, action = item.partition(":")
+        if action not in ACTIONS or (resource != "*" and resource not in RESOURCES):
+            bad.append(item)
+        else:
+            parsed.append((resource, action))
+    if bad:
+        raise Invalid("Неизвестные права: " + ", ".join(bad) + ". Формат: «раздел:действие», действия: "
+                      + ", ".join(ACTIONS), fields=[{"field": "permissions", "message": "неизвестные права"}])
+    return sorted(set(parsed))
+
+
+def _role(row, permissions: list[str]) -> dict:
+    return {"id": row.id, "code": row.code, "name": row.name, "permissions": permissions}
 
 
 def _user(row, roles: list[str] | None = None) -> dict:
@@ -103,4 +133,33 @@ async def list_roles(ctx: Ctx) -> dict:
     return page(items, len(items), len(items), 0)
 
 
-ROUTES = [list_users, get_user, create_user, update_user, list_roles]
+@get("/api/permissions", dependencies=DEPS, guards=[requires("users", "view")], tags=["users"])
+async def permission_catalogue(ctx: Ctx) -> dict:
+    return {"resources": [{"code": k, "name": v} for k, v in RESOURCES.items()], "actions": list(ACTIONS)}
+
+
+@post("/api/roles", dependencies=DEPS, guards=[requires("users", "admin")], tags=["users"])
+async def create_role(ctx: Ctx, data: RoleIn) -> dict:
+    perms = _parse_permissions(data.permissions)
+    if any(r.code == data.code for r in await repo.list_roles(ctx.conn)):
+        raise Conflict(f"Роль «{data.code}» уже существует", fields=[{"field": "code", "message": "занят"}])
+    role_id = await repo.create_role(ctx.conn, data.code, data.name)
+    await repo.set_permissions(ctx.conn, role_id, perms)
+    return _role(await repo.role_by_id(ctx.conn, role_id), [f"{r}:{a}" for r, a in perms])
+
+
+@patch("/api/roles/{role_id:int}", dependencies=DEPS, guards=[requires("users", "admin")], tags=["users"])
+async def update_role(ctx: Ctx, role_id: int, data: RolePatch) -> dict:
+    role = await repo.role_by_id(ctx.conn, role_id)
+    if role is None:
+        raise NotFound("Роль не найдена")
+    if data.name is not None:
+        await repo.update_role(ctx.conn, role_id, data.name)
+    if data.permissions is not None:
+        await repo.set_permissions(ctx.conn, role_id, _parse_permissions(data.permissions))
+    found = next(r for r in await repo.list_roles(ctx.conn) if r.id == role_id)
+    return _role(found, list(found.permissions))
+
+
+ROUTES = [list_users, get_user, create_user, update_user, list_roles, permission_catalogue, create_role,
+          update_role]

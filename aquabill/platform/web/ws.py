@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
@@ -20,6 +21,10 @@ async def events_socket(socket: WebSocket) -> None:
     tenant = socket.scope.get("tenant")
     if not isinstance(principal, Principal) or principal.kind != "staff" or tenant is None:
         await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
+        return
+    origin = socket.headers.get("origin")
+    if origin and urlsplit(origin).netloc.lower() != socket.headers.get("host", "").lower():
+        await socket.close(code=POLICY_VIOLATION, reason="cross-origin")  # another site's page
         return
     hub: Hub = socket.app.state.hub
     await socket.accept()

@@ -21,12 +21,14 @@ def create_audit_functions() -> None:
     `aquabill.user_id`, and the time. TG_ARGV lists columns never written to the log (secrets).
     """
     s = quote_schema(tenant_schema())
+    # TG_ARGV is NULL (not an empty array) when the trigger has no arguments
+    hidden = "coalesce(TG_ARGV, '{}'::text[])"
     user = "nullif(current_setting('aquabill.user_id', true), '')::int"
     op.execute(f"""
 CREATE FUNCTION {s}.audit_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO {s}.audit_log(table_name, row_id, action, old_row, new_row, user_id)
-  SELECT TG_TABLE_NAME, to_jsonb(n)->>'id', 'insert', NULL, to_jsonb(n) - TG_ARGV, {user}
+  SELECT TG_TABLE_NAME, to_jsonb(n)->>'id', 'insert', NULL, to_jsonb(n) - {hidden}, {user}
   FROM new_rows n;
   RETURN NULL;
 END $$""")
@@ -34,17 +36,17 @@ END $$""")
 CREATE FUNCTION {s}.audit_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO {s}.audit_log(table_name, row_id, action, old_row, new_row, user_id)
-  SELECT TG_TABLE_NAME, o.j->>'id', 'update', o.j - TG_ARGV, n.j - TG_ARGV, {user}
+  SELECT TG_TABLE_NAME, o.j->>'id', 'update', o.j - {hidden}, n.j - {hidden}, {user}
   FROM (SELECT to_jsonb(x) AS j FROM old_rows x) o
   JOIN (SELECT to_jsonb(y) AS j FROM new_rows y) n ON n.j->'id' = o.j->'id'
-  WHERE o.j - TG_ARGV IS DISTINCT FROM n.j - TG_ARGV;
+  WHERE o.j - {hidden} IS DISTINCT FROM n.j - {hidden};
   RETURN NULL;
 END $$""")
     op.execute(f"""
 CREATE FUNCTION {s}.audit_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO {s}.audit_log(table_name, row_id, action, old_row, new_row, user_id)
-  SELECT TG_TABLE_NAME, to_jsonb(o)->>'id', 'delete', to_jsonb(o) - TG_ARGV, NULL, {user}
+  SELECT TG_TABLE_NAME, to_jsonb(o)->>'id', 'delete', to_jsonb(o) - {hidden}, NULL, {user}
   FROM old_rows o;
   RETURN NULL;
 END $$""")

@@ -1,0 +1,586 @@
+"""Every HTTP route of the app, called with tenant A's credentials and tenant B's ids, never reveals or
+changes tenant B's data.
+
+The route list comes from the app itself (`app.routes`), so a new route is covered as soon as it is
+added: its path parameters are filled with B's real ids (chosen by parameter name and type), mutating
+methods get a plausible JSON body, and every request is repeated with tenant-selecting tricks (headers,
+query parameters, B's subdomain as Host). B's data carries a marker ("SECRET-B") in every text field,
+so a leak shows up in a response body; a digest of all of B's tables taken before and after each route
+shows it was not changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar.routes import HTTPRoute, WebSocketRoute
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from aquabill.platform.app import create_app
+from aquabill.platform.auth import users as users_repo
+from aquabill.platform.auth.passwords import hash_password
+from aquabill.platform.auth.service import principal_for
+from aquabill.platform.config import Settings
+from aquabill.platform.demo import ensure_platform_admin, seed_registry
+from aquabill.platform.jobs import store
+from aquabill.platform.web.context import SESSION_COOKIE
+from aquabill.tenants.context import tenant_transaction
+from tests.conftest import ADMIN_PASSWORD, TenantHandle
+from tests.tenancy.conftest import schema_digest
+
+MARKER = "SECRET-B"
+
+# Routes not exercised here: the OpenAPI documents and static files carry no tenant data,
+# and the WebSocket has its own tests (test_realtime_isolation.py).
+SKIPPED_PREFIXES = ("/schema", "/static")
+WEBSOCKET_PATHS = {"/ws"}
+
+# Reachable without credentials (for OPTIONS, every route is: CORS preflight carries no credentials).
+PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/platform/login"),
+          ("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
+PUBLIC_PREFIXES = ("/health",)
+
+# Columns of B's schema deliberately left without the marker, with the reason.
+UNMARKED = {
+    ("alembic_version", "version_num"): "migration state, the same in every tenant",
+    ("users", "password_hash"): "B's users must keep working; hashes are caught by the '$argon2' check",
+    ("role_permissions", "resource"): "permission vocabulary shared by all tenants; B's admin needs '*'",
+    ("role_permissions", "action"): "permission vocabulary (check constraint)",
+    ("audit_log", "table_name"): "table names are the same in every tenant (used as path values)",
+    ("audit_log", "row_id"): "ids (used as path values)",
+    ("audit_log", "action"): "insert/update/delete",
+}
+# Columns whose check constraint rejects a marked value (found while marking; anything else must take it).
+CONSTRAINED = {("accounts", "status"), ("jobs", "status")}
+
+# Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
+KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
+                ("PATCH", "/api/roles/{role_id:int}"), ("POST", "/api/jobs"), ("POST", "/api/auth/login"),
+                ("POST", "/api/auth/logout"), ("POST", "/api/platform/login"), ("POST", "/api/platform/tenants"),
+                ("POST", "/login"), ("POST", "/logout")}
+
+VARIANTS = ("bearer", "cookie", "bearer+tenant-headers", "bearer+tenant-query", "bearer+host-A",
+            "bearer+host-B", "cookie+host-B", "bearer+host-B-odd")
+
+
+# ---- the route list, from the app --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RouteCase:
+    path: str  # as declared, e.g. /api/users/{user_id:int}
+    method: str
+    params: tuple[tuple[str, str], ...]  # (name, type name), e.g. ("user_id", "int")
+    tenant: bool  # the handler runs in the caller's tenant scope
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api")
+
+    @property
+    def public(self) -> bool:
+        return (self.method, self.path) in PUBLIC or self.path.startswith(PUBLIC_PREFIXES) \
+            or self.method == "OPTIONS"
+
+    def url(self, values: dict[str, Any]) -> str:
+        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), self.path)
+
+
+def route_cases(app) -> list[RouteCase]:
+    cases = []
+    for route in app.routes:
+        if route.path.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(route, WebSocketRoute):
+            assert route.path in WEBSOCKET_PATHS, (
+                f"new WebSocket route {route.path}: cover it in test_realtime_isolation.py")
+            continue
+        assert isinstance(route, HTTPRoute), route
+        params = tuple((name, p.type.__name__) for name, p in route.path_parameters.items())
+        for method in sorted(route.methods):
+            handler = next(h for h in route.route_handlers if method in h.http_methods)
+            cases.append(RouteCase(route.path, method, params, "ctx" in handler.resolve_dependencies()))
+    return cases
+
+
+CASES = route_cases(create_app(Settings.from_env(env={})))
+
+
+def test_route_list_is_the_apps_and_non_trivial(app):
+    assert route_cases(app) == CASES
+    ids = {c.id for c in CASES}
+    assert len(CASES) >= 40, ids
+    assert {(c.method, c.path) for c in CASES} >= KNOWN_BODIES, "a route with a known body is gone"
+    assert len({c.path for c in CASES}) >= 15, ids
+    assert sum(c.tenant for c in CASES) >= 12
+    for expected in ("GET /api/users/{user_id:int}", "PATCH /api/users/{user_id:int}", "POST /api/users",
+                     "GET /api/accounts/{account_id:int}", "GET /api/jobs/{job_id:uuid}", "POST /api/jobs",
+                     "GET /api/audit/{table:str}/{row_id:str}", "GET /accounts", "GET /"):
+        assert expected in ids
+    assert all(not c.path.startswith(SKIPPED_PREFIXES) and c.path not in WEBSOCKET_PATHS for c in CASES)
+
+
+# ---- two tenants with data ---------------------------------------------------------------------------
+
+def _spread(items: list, n: int) -> list:
+    """Up to n items, evenly spread over the list (first and last included)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (n - 1))] for i in range(n)]
+
+
+@dataclass
+class World:
+    core: Any
+    client: Any
+    a: TenantHandle
+    b: TenantHandle
+    a_ids: dict[str, set]  # table -> ids of A's rows
+    b_ids: dict[str, list]  # table -> ids of B's rows
+    a_audit: set[tuple[str, str]]  # (table_name, row_id) in A's audit log
+    b_audit: list[tuple[str, str]]
+    forbidden: tuple[str, ...]
+    marker: str
+    a_token: str | None = None  # A's admin session, replaced when a route logs it out
+    counter: Iterator[int] = field(default_factory=itertools.count)
+    sent: int = 0
+
+    # -- path values: B's real ids, chosen by parameter name and type --
+
+    def _table_for(self, name: str) -> str | None:
+        base = name.removesuffix("_id")
+        for table in (base + "s", base + "es", base):
+            if table in self.b_ids:
+                return table
+        return None
+
+    def _pool(self, name: str, type_name: str) -> tuple[list, set]:
+        """(B's values, A's values) for one path parameter."""
+        if type_name == "int":
+            table = self._table_for(name)
+            if table:
+                return self.b_ids[table], self.a_ids[table]
+            return (sorted({i for ids in self.b_ids.values() for i in ids if isinstance(i, int)}),
+                    {i for ids in self.a_ids.values() for i in ids})
+        if type_name == "UUID":
+            return ([i for ids in self.b_ids.values() for i in ids if isinstance(i, UUID)],
+                    {i for ids in self.a_ids.values() for i in ids if isinstance(i, UUID)})
+        if type_name == "str":
+            if name == "table":
+                return sorted({t for t, _ in self.b_audit}), {t for t, _ in self.a_audit}
+            if name.endswith("id"):
+                return sorted({r for _, r in self.b_audit}, key=int), {r for _, r in self.a_audit}
+            return sorted(self.b_ids), set(self.a_ids)
+        raise AssertionError(f"no B values for a path parameter of type {type_name}: extend World._pool")
+
+    def path_values(self, case: RouteCase) -> list[dict[str, Any]]:
+        """Assignments of B's ids to the path parameters: ids only B has first, then ids both have."""
+        if not case.params:
+            return [{}]
+        names = {n for n, _ in case.params}
+        if names == {"table", "row_id"}:  # an object's history: real (table, row) pairs of B's audit log
+            pairs = sorted(set(self.b_audit), key=lambda p: (p[0], int(p[1])))
+            only_b = [p for p in pairs if p not in self.a_audit]
+            both = [p for p in pairs if p in self.a_audit]
+            return [{"table": t, "row_id": r} for t, r in _spread(only_b, 7) + _spread(both, 3)]
+        pools = []
+        for name, type_name in case.params:
+            b_values, a_values = self._pool(name, type_name)
+            assert b_values, f"tenant B has no values for {name}"
+            pools.append(_spread([v for v in b_values if v not in a_values], 6)
+                         + _spread([v for v in b_values if v in a_values], 4))
+        names_in_order = [n for n, _ in case.params]
+        return [dict(zip(names_in_order, combo, strict=True)) for combo in itertools.islice(itertools.product(*pools), 12)]
+
+    async def only_in_b(self, case: RouteCase, values: dict[str, Any]) -> bool:
+        """True when the path names a row that exists in B but (right now) not in A."""
+        async with tenant_transaction(self.core.engines, self.a.tenant) as conn:
+            if {"table", "row_id"} <= values.keys():
+                return not (await conn.execute(text(
+                    "SELECT EXISTS (SELECT 1 FROM audit_log WHERE table_name = :t AND row_id = :r)"),
+                    {"t": values["table"], "r": str(values["row_id"])})).scalar_one()
+            for name, type_name in case.params:
+                if type_name == "int":
+                    table = self._table_for(name)
+                    tables = [table] if table else [t for t, ids in self.b_ids.items() if ids and isinstance(ids[0], int)]
+                elif type_name == "UUID":
+                    tables = [t for t, ids in self.b_ids.items() if ids and isinstance(ids[0], UUID)]
+                else:
+                    continue
+                found = False
+                for t in tables:
+                    found = found or (await conn.execute(text(
+                        f'SELECT EXISTS (SELECT 1 FROM "{t}" WHERE id = :v)'), {"v": values[name]})).scalar_one()
+                if not found:
+                    return True
+        return False
+
+    # -- bodies --
+
+    def bodies(self, case: RouteCase, values: dict[str, Any]) -> list[tuple[str, Any] | None]:
+        if case.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return [None]
+        n = next(self.counter)
+        b_user = self.b_ids["users"][-1]
+        a_login = {"tenant": self.a.tenant.slug, "login": "admin", "password": ADMIN_PASSWORD}
+        known: dict[tuple[str, str], list[tuple[str, Any] | None]] = {
+            ("POST", "/api/users"): [("json", {
+                "login": f"a-made-{n}", "password": "made-password-1", "full_name": "Создан из A",
+                "email": f"made{n}@alpha.example", "roles": ["viewer"]})],
+            ("PATCH", "/api/users/{user_id:int}"): [("json", {"full_name": f"Правка из A {n}"}),
+                                                    ("json", {"email": f"patched{n}@alpha.example"})],
+            ("POST", "/api/roles"): [("json", {"code": f"a_role_{n}", "name": "Роль из A",
+                                               "permissions": ["accounts:view"]})],
+            # (only the name: A's own roles share B's ids, and A's admin must keep its permissions)
+            ("PATCH", "/api/roles/{role_id:int}"): [("json", {"name": f"Правка роли из A {n}"})],
+            ("POST", "/api/jobs"): [("json", {"kind": "audit.summary", "params": {
+                "date_from": "2020-01-01", "tenant_id": self.b.tenant.id, "user_id": b_user}})],
+            ("POST", "/api/auth/login"): [("json", a_login), ("json", {
+                "tenant": self.b.tenant.slug, "login": "ghost-user", "password": "ghost-password"})],
+            ("POST", "/api/auth/logout"): [None],
+            ("POST", "/api/platform/login"): [("json", {"login": "ghost-admin", "password": "ghost-password"})],
+            ("POST", "/api/platform/tenants"): [("json", {
+                "slug": self.b.tenant.slug, "name": "Перехват", "admin_password": "takeover-password"})],
+            # (B's slug is never sent in a form: the login page echoes the tenant field back)
+            ("POST", "/login"): [("form", {**a_login, "next": "/"})],
+            ("POST", "/logout"): [("form", {})],
+        }
+        # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
+        fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
+                              "account_id": self.b_ids["accounts"][-1]})]
+        assert known.keys() == KNOWN_BODIES
+        return known.get((case.method, case.path), fallback)
+
+    def has_known_body(self, case: RouteCase) -> bool:
+        return case.method in ("GET", "HEAD", "OPTIONS", "DELETE") or (case.method, case.path) in KNOWN_BODIES
+
+    # -- sending and checking --
+
+    async def send(self, method: str, url: str, token: str | None, *, auth: str = "bearer",
+                   headers: dict[str, str] | None = None, body: tuple[str, Any] | None = None):
+        self.client.cookies.clear()  # the session client is shared: no cookie may ride along
+        h = dict(headers or {})
+        if token is not None and auth == "bearer":
+            h["Authorization"] = f"Bearer {token}"
+        elif token is not None and auth == "cookie":
+            h["Cookie"] = f"{SESSION_COOKIE}={token}"
+        kw: dict[str, Any] = {}
+        if body is not None:
+            kw["json" if body[0] == "json" else "data"] = body[1]
+        r = await self.client.request(method, url, headers=h, follow_redirects=False, **kw)
+        self.client.cookies.clear()
+        self.sent += 1
+        return r
+
+    def assert_no_leak(self, r, where: str) -> None:
+        blob = (r.text + "\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items())).lower()
+        for secret in self.forbidden:
+            assert secret.lower() not in blob, f"{where}: the response reveals {secret!r}:\n{r.text[:2000]}"
+
+    def variant(self, name: str, url: str) -> tuple[str, str, dict[str, str]]:
+        """(auth kind, url, headers) of a request variant."""
+        auth = name.split("+", 1)[0]
+        b = self.b.tenant
+        headers: dict[str, str] = {}
+        if name.endswith("+tenant-headers"):
+            headers = {"X-Tenant": b.slug, "X-Tenant-Id": str(b.id), "X-Tenant-Slug": b.slug,
+                       "X-Schema": b.schema_name, "X-Forwarded-Host": f"{b.slug}.localhost",
+                       "X-Original-Host": f"{b.slug}.localhost", "Forwarded": f"host={b.slug}.localhost"}
+        elif name.endswith("+tenant-query"):
+            sep = "&" if "?" in url else "?"
+            url += (f"{sep}tenant={b.slug}&tenant_id={b.id}&schema={b.schema_name}&limit=500"
+                    f"&user_id={self.b_ids['users'][-1]}")
+        elif name.endswith("+host-A"):
+            headers = {"Host": f"{self.a.tenant.slug}.localhost"}
+        elif name.endswith("+host-B"):
+            headers = {"Host": f"{b.slug}.localhost"}
+        elif name.endswith("+host-B-odd"):  # the same host, spelled differently
+            headers = {"Host": f"{b.slug.upper()}.LocalHost.:8443"}
+        return auth, url, headers
+
+
+def assert_rejected(r, case: RouteCase, where: str) -> None:
+    """Not authenticated: a JSON 401 for the API, a redirect to the login page for pages."""
+    if case.api or case.path.startswith("/health"):
+        assert r.status_code == 401, f"{where}: expected 401, got {r.status_code}: {r.text[:500]}"
+        assert r.json()["error"]["code"] == "not_authenticated", where
+    else:
+        assert r.status_code in (302, 303, 307), f"{where}: expected a redirect to /login: {r.text[:300]}"
+        assert r.headers["location"].startswith("/login"), where
+
+
+async def _ids(conn, table: str) -> list:
+    return [r[0] for r in await conn.execute(text(f'SELECT id FROM "{table}" ORDER BY id'))]
+
+
+async def _tables_with_id(conn) -> list[str]:
+    rows = await conn.execute(text(
+        "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' "
+        "WHERE c.table_schema = current_schema() AND c.column_name = 'id' ORDER BY 1"))
+    return [r[0] for r in rows]
+
+
+async def mark_every_text_field(conn, marker: str) -> set[tuple[str, str]]:
+    """Put `marker` into every text, varchar and jsonb value of every table of the current tenant schema
+    (NULLs too), the audit log last so that it also holds marked copies; returns the columns that refused."""
+    cols = (await conn.execute(text(
+        "SELECT c.table_name, c.column_name, c.data_type, c.character_maximum_length "
+        "FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' "
+        "WHERE c.table_schema = current_schema() AND c.data_type IN ('text', 'character varying', 'jsonb') "
+        "ORDER BY c.table_name = 'audit_log', c.table_name, c.ordinal_position"))).all()
+    refused = set()
+    for table, column, data_type, max_len in cols:
+        if (table, column) in UNMARKED:
+            continue
+        col = f'"{column}"'
+        if data_type == "jsonb":
+            value = f"coalesce({col}, '{{}}'::jsonb) || jsonb_build_object('marker', '{marker}', 'note', '{marker}')"
+        elif max_len:
+            value = f"concat_ws(' ', left({col}, {max_len - len(marker) - 1}), '{marker}')"
+        else:
+            value = f"concat_ws(' ', {col}, '{marker}')"
+        try:
+            async with conn.begin_nested():
+                await conn.execute(text(f'UPDATE "{table}" SET {col} = {value}'))
+        except DBAPIError:
+            refused.add((table, column))
+    return refused
+
+
+def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 0):
+    """seed_registry's town plus staff users and jobs; `first_id` moves the victim's own staff and roles
+    to ids beyond any the other tenant reaches while the tests create some."""
+    clerk_hash = hash_password("clerk-password")
+
+    async def seed(conn, _tenant):
+        await seed_registry(conn, accounts_count=accounts, seed=rng_seed)
+        if first_id:
+            for table in ("users", "roles"):
+                await conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {first_id}"))
+            for code, name in (("cashier", "Кассир"), ("inspector", "Контролёр")):
+                role = (await conn.execute(text("INSERT INTO roles(code, name) VALUES (:c, :n) RETURNING id"),
+                                           {"c": code, "n": name})).scalar_one()
+                await conn.execute(text("INSERT INTO role_permissions(role_id, resource, action) "
+                                        "VALUES (:r, 'accounts', 'view')"), {"r": role})
+        for i in range(1, users + 1):
+            await users_repo.create_user(conn, login=f"clerk{i}", full_name=f"Сотрудник {i}",
+                                         email=f"clerk{i}@example.ru", password_hash=clerk_hash,
+                                         role_codes=["operator"] if i % 2 else ["viewer"])
+        for _ in range(jobs):  # in the registry only: never enqueued, so no worker touches them
+            await store.create(conn, "audit.summary", "Сводка журнала изменений", {"date_from": "2024-01-01"}, 1)
+    return seed
+
+
+async def make_victim(core, make_tenant, slug: str, marker: str, db_key: str = "main") -> TenantHandle:
+    """A tenant with a town of 90 accounts, staff, roles, jobs and an audit log, every text value marked."""
+    b = await make_tenant(slug, name="Водоканал Браво", db_key=db_key, seed=seeder(90, 11, 5, 3, first_id=501))
+    async with tenant_transaction(core.engines, b.tenant, 1) as conn:
+        # a finished and a failed job, so that result and error hold values too
+        await conn.execute(text(
+            "UPDATE jobs SET status = 'done', progress = 100, result = '{\"total\": 7}', finished_at = now() "
+            "WHERE id = (SELECT id FROM jobs ORDER BY id LIMIT 1)"))
+        await conn.execute(text(
+            "UPDATE jobs SET status = 'failed', error = 'обрыв связи', finished_at = now() "
+            "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1)"))
+        refused = await mark_every_text_field(conn, marker)
+        unmarked = (await conn.execute(text(
+            "SELECT count(*) FROM accounts WHERE holder NOT LIKE :m OR number NOT LIKE :m OR phone NOT LIKE :m"),
+            {"m": f"%{marker}%"})).scalar_one()
+    assert refused <= CONSTRAINED, f"columns of B that could not be marked: {refused - CONSTRAINED}"
+    assert unmarked == 0
+    return b
+
+
+async def build_world(core, client, a: TenantHandle, b: TenantHandle, marker: str) -> World:
+    a_ids, b_ids = {}, {}
+    async with tenant_transaction(core.engines, a.tenant) as conn:
+        for table in await _tables_with_id(conn):
+            a_ids[table] = set(await _ids(conn, table))
+        a_audit = {(t, r) for t, r in await conn.execute(text("SELECT table_name, row_id FROM audit_log"))}
+    async with tenant_transaction(core.engines, b.tenant) as conn:
+        for table in await _tables_with_id(conn):
+            b_ids[table] = await _ids(conn, table)
+        b_audit = [(t, r) for t, r in await conn.execute(text(
+            "SELECT DISTINCT table_name, row_id FROM audit_log WHERE row_id IS NOT NULL"))]
+    assert set(b_ids) >= {"users", "roles", "accounts", "jobs", "audit_log", "streets", "houses", "premises"}
+    for table in ("accounts", "users", "roles"):  # B has rows whose ids A lacks
+        assert max(b_ids[table]) > max(a_ids[table]), table
+    forbidden = (marker, b.tenant.slug, b.tenant.schema_name, "$argon2")
+    return World(core, client, a, b, a_ids, b_ids, a_audit, b_audit, forbidden, marker)
+
+
+@pytest.fixture(scope="module")
+async def world(core, client, make_tenant) -> World:
+    suffix = secrets.token_hex(4)
+    a = await make_tenant(f"alpha-{suffix}", name="Водоканал Альфа", seed=seeder(40, 3, 2, 1))
+    b = await make_victim(core, make_tenant, f"bravo-{suffix}", MARKER)
+    return await build_world(core, client, a, b, MARKER)
+
+
+async def _a_token(world: World) -> str:
+    """A's admin token: the current one while it is valid, else a new login."""
+    if world.a_token is None or await principal_for(world.core, world.a_token) is None:
+        r = await world.send("POST", "/api/auth/login", None, body=(
+            "json", {"tenant": world.a.tenant.slug, "login": "admin", "password": ADMIN_PASSWORD}))
+        assert r.status_code == 200, r.text
+        world.a_token = r.json()["token"]
+    return world.a_token
+
+
+# ---- the tests ---------------------------------------------------------------------------------------
+
+async def test_marker_is_visible_to_b_itself(world: World):
+    """The control: with B's own token and B's ids, B's data (and so the marker) does come back. A route
+    whose answer to B has no marker must give A the very same answer: it has no tenant data at all."""
+    with_marker = 0
+    for case in CASES:
+        if case.method != "GET" or not case.tenant:
+            continue
+        for values in world.path_values(case):
+            url = case.url(values) + "?limit=500"
+            r = await world.send("GET", url, world.b.token)
+            assert r.status_code == 200, f"{case.id} {values}: {r.status_code} {r.text[:300]}"
+            if world.marker in r.text:
+                with_marker += 1
+                continue
+            same = await world.send("GET", url, world.a.token)
+            assert same.status_code == 200 and same.text == r.text, (
+                f"{url}: B's data shows no marker, yet the answer depends on the tenant: "
+                f"mark the new text columns (mark_every_text_field)\nB: {r.text[:500]}\nA: {same.text[:500]}")
+    assert with_marker >= 25
+
+
+async def exercise(world: World, case: RouteCase, variants=VARIANTS, max_values: int = 0) -> int:
+    """Call one route as A's admin with B's ids in every variant; returns the number of requests."""
+    core = world.core
+    before = await schema_digest(core, world.b.tenant)
+    token = await _a_token(world)
+    sent = 0
+    assignments = world.path_values(case)
+    for values in _spread(assignments, max_values) if max_values else assignments:
+        for name in variants:
+            for body in world.bodies(case, values):
+                auth, url, headers = world.variant(name, case.url(values))
+                r = await world.send(case.method, url, token, auth=auth, headers=headers, body=body)
+                sent += 1
+                where = f"{case.id} as A {name} {url} body={body}: {r.status_code}"
+                world.assert_no_leak(r, where)
+                assert r.status_code < 500, f"{where}: {r.text[:500]}"
+                if case.method != "OPTIONS" and await principal_for(core, token) is None:
+                    # a request addressed to B's host must not act on A's session, not even log it out
+                    assert "+host-B" not in name, f"{where}: A's session was revoked through B's host"
+                    token = await _a_token(world)  # the route logged A out (logout): carry on with a new token
+                if case.public:
+                    continue
+                if "+host-B" in name:
+                    assert_rejected(r, case, where)
+                elif case.tenant:
+                    assert r.status_code not in (401, 403), f"{where}: A's admin refused in A: {r.text[:300]}"
+                    if world.has_known_body(case):
+                        assert r.status_code not in (400, 405), f"{where}: implausible request: {r.text[:300]}"
+                    if await world.only_in_b(case, values):
+                        assert r.status_code == 404 or (r.status_code == 200 and r.json().get("total") == 0), \
+                            f"{where}: a row only B has was found in A: {r.text[:500]}"
+    assert await schema_digest(core, world.b.tenant) == before, f"{case.id} changed tenant B's data"
+    return sent
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+async def test_tenant_a_cannot_reach_tenant_b(case: RouteCase, world: World):
+    assert await exercise(world, case) >= len(VARIANTS)
+
+
+async def test_tenant_on_another_database_is_isolated_too(world: World, core, make_tenant, second_database):
+    """B in a second PostgreSQL database: the same checks (fewer variants), and B's own view works."""
+    key = f"db{secrets.token_hex(3)}"
+    await second_database(key)
+    c = await make_victim(core, make_tenant, f"charlie-{secrets.token_hex(4)}", "SECRET-C", db_key=key)
+    far = await build_world(core, world.client, world.a, c, "SECRET-C")
+    r = await far.send("GET", "/api/accounts?limit=500", c.token)
+    assert r.status_code == 200 and r.json()["total"] == 90 and "SECRET-C" in r.text
+    sent = 0
+    for case in CASES:
+        if case.method != "OPTIONS":
+            sent += await exercise(far, case, variants=("bearer", "cookie+host-B"), max_values=4)
+    assert sent >= 60
+
+
+async def test_b_token_on_a_subdomain_is_rejected(world: World, core):
+    before = await schema_digest(core, world.b.tenant)
+    host = {"Host": f"{world.a.tenant.slug}.localhost"}
+    r = await world.send("GET", "/api/auth/me", world.b.token)
+    assert r.status_code == 200 and r.json()["tenant"]["slug"] == world.b.tenant.slug  # the token itself is fine
+    checked = 0
+    for case in CASES:
+        if case.method == "OPTIONS":
+            continue
+        values = world.path_values(case)[0]
+        for auth in ("bearer", "cookie"):
+            for body in world.bodies(case, values):
+                r = await world.send(case.method, case.url(values), world.b.token, auth=auth, headers=host, body=body)
+                where = f"{case.id} with B's {auth} on A's host"
+                world.assert_no_leak(r, where)
+                if not case.public:
+                    assert_rejected(r, case, where)
+                    checked += 1
+                # public routes too (/logout): B's session is not acted upon on A's host
+                assert await principal_for(core, world.b.token) is not None, f"{where} revoked B's session"
+    assert checked >= 30
+    assert await schema_digest(core, world.b.tenant) == before
+    assert (await world.send("GET", "/api/auth/me", world.b.token)).status_code == 200
+
+
+async def test_platform_admin_is_forbidden_on_tenant_routes(world: World, core):
+    login, password = f"root-{secrets.token_hex(3)}", "platform-password"
+    await ensure_platform_admin(core, login, password)
+    r = await world.send("POST", "/api/platform/login", None, body=("json", {"login": login, "password": password}))
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    before = await schema_digest(core, world.b.tenant)
+    checked = 0
+    for case in CASES:
+        if not case.tenant or case.method == "OPTIONS":
+            continue
+        values = world.path_values(case)[0]
+        for body in world.bodies(case, values):
+            r = await world.send(case.method, case.url(values), token, body=body)
+            where = f"{case.id} as a platform admin: {r.status_code}"
+            assert r.status_code == 403, f"{where}: {r.text[:300]}"
+            world.assert_no_leak(r, where)
+            checked += 1
+    assert checked >= 12
+    assert await schema_digest(core, world.b.tenant) == before
+
+
+async def test_no_credentials_get_401_on_api_and_login_redirect_on_pages(world: World):
+    checked = 0
+    for case in CASES:
+        if case.method == "OPTIONS":
+            continue
+        values = world.path_values(case)[0]
+        for token, auth in ((None, "bearer"), ("not-a-real-token", "bearer"), ("not-a-real-token", "cookie")):
+            for body in world.bodies(case, values):
+                r = await world.send(case.method, case.url(values), token, auth=auth, body=body)
+                where = f"{case.id} without valid credentials ({token}, {auth})"
+                world.assert_no_leak(r, where)
+                if case.public:
+                    assert r.status_code != 401 or case.path.endswith("/login"), where
+                    continue
+                assert_rejected(r, case, where)
+                checked += 1
+    assert checked >= 40
+    api_public = {c.id for c in CASES if c.api and c.public and c.method != "OPTIONS"}
+    assert api_public == {"POST /api/auth/login", "POST /api/platform/login"}
