@@ -158,8 +158,8 @@ def test_cli_create_and_migrate(pg_server):
     assert r.returncode == 0, r.stderr
     assert "Итого: применено 0, без изменений 1, ошибок 0" in r.stdout
     r = run("migrate", "--to", "t0001")
-    assert r.returncode == 0 and "cli-one" in r.stdout and "t0002 → t0001" in r.stdout
+    assert r.returncode == 0 and "cli-one" in r.stdout and f"{head(TENANT)} → t0001" in r.stdout
     r = run("migrate")
-    assert "t0001 → t0002" in r.stdout and "применено 1" in r.stdout
+    assert f"t0001 → {head(TENANT)}" in r.stdout and "применено 1" in r.stdout
     r = run("tenants", "list")
     assert "cli-one" in r.stdout and "active" in r.stdout
