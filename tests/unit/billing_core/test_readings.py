@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from aquabill.billing_core.readings import KnownReading, MeterSpec, ReadingStatus, check_reading
+from aquabill.billing_core.metering.validation import KnownReading, MeterSpec, ReadingStatus, check_reading
 
 METER = MeterSpec(digits=5, fraction_digits=3, installed_on=date(2024, 1, 10), initial_reading=D("12.000"))
 

@@ -225,7 +225,7 @@ def upgrade() -> None:
     )
     op.create_index("readings_meter_date", "readings", ["meter_id", "read_on"])
     op.execute("CREATE UNIQUE INDEX readings_one_accepted ON readings(meter_id, read_on) "
-               "WHERE status <> 'rejected'")
+               "WHERE status = 'accepted'")
     op.create_table(
         "periods",
         _id(),

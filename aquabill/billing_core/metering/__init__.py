@@ -1,0 +1,1 @@
+"""Meters and readings: validation rules (pure) and the queries that record readings."""
