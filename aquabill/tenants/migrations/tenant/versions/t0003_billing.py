@@ -20,7 +20,8 @@ MONEY = sa.Numeric(14, 2)
 VOLUME = sa.Numeric(14, 3)
 PRICE = sa.Numeric(12, 4)
 
-AUDITED = ("parameter_kinds", "account_parameters", "residents", "absences", "services", "tariffs", "norms",
+AUDITED = ("parameter_kinds", "account_parameters", "residents", "absences", "services", "account_services",
+           "tariffs", "norms",
            "coefficients", "meter_types", "meters", "readings", "periods", "billing_runs", "billing_settings")
 
 PARAMETER_KINDS = [
@@ -43,10 +44,10 @@ FEDERAL_COEFFICIENTS = [
 ]
 
 SERVICES = [
-    ("cold_water", "Холодное водоснабжение", "cold_water", 10),
-    ("hot_water", "Горячее водоснабжение (компонент на холодную воду)", "hot_water", 20),
-    ("sewage", "Водоотведение", "sewage", 30),
-    ("common_cold", "Холодная вода на содержание общего имущества", "common_cold", 40),
+    ("cold_water", "Холодное водоснабжение", "cold_water", 10, True),
+    ("hot_water", "Горячее водоснабжение (компонент на холодную воду)", "hot_water", 20, False),
+    ("sewage", "Водоотведение", "sewage", 30, True),
+    ("common_cold", "Холодная вода на содержание общего имущества", "common_cold", 40, False),
 ]
 
 
@@ -127,12 +128,25 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(8), nullable=False, server_default="м³"),
         sa.Column("sort", sa.Integer, nullable=False, server_default="100"),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+        # connected to every account unless the account's own connection history says otherwise
+        sa.Column("default_connected", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint("kind IN ('cold_water', 'hot_water', 'sewage', 'common_cold', 'other')",
                            name="services_kind"),
     )
-    for code, name, kind, sort in SERVICES:
-        op.execute(sa.text("INSERT INTO services(code, name, kind, sort) VALUES (:c, :n, :k, :s)")
-                   .bindparams(c=code, n=name, k=kind, s=sort))
+    for code, name, kind, sort, default in SERVICES:
+        op.execute(sa.text("INSERT INTO services(code, name, kind, sort, default_connected) "
+                           "VALUES (:c, :n, :k, :s, :d)").bindparams(c=code, n=name, k=kind, s=sort, d=default))
+    op.create_table(
+        "account_services",
+        _id(),
+        _acc(),
+        sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+        sa.Column("connected_from", sa.Date, nullable=False),
+        sa.Column("connected_to", sa.Date),
+        sa.UniqueConstraint("account_id", "service_id", "connected_from"),
+        sa.CheckConstraint("connected_to IS NULL OR connected_to >= connected_from", name="account_services_range"),
+    )
+    op.add_column("houses", sa.Column("common_area_m2", sa.Numeric(10, 2)))
     op.create_table(
         "tariffs",
         _id(),
@@ -276,7 +290,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("houses", "common_area_m2")
     for table in ("charges", "billing_runs", "periods", "readings", "meters", "meter_types", "coefficients",
-                  "norms", "tariffs", "services", "absences", "residents", "account_parameters",
+                  "norms", "tariffs", "account_services", "services", "absences", "residents", "account_parameters",
                   "parameter_kinds", "billing_settings"):
         op.drop_table(table)

@@ -1,0 +1,291 @@
+"""Set-based computation of a month's charges (Decree 354 rules) into the temp table `run_charge`.
+
+The month is cut, per account, at every day on which anything relevant changes (parameters,
+registrations, absences, service connections, meter installation/removal/failure/verification,
+reading dates, tariffs, norms, coefficients). Each segment [s, e] is then charged for its days:
+
+- meter:   daily rate of the reading interval (prev, next] containing the segment × days
+- average: average monthly metered volume (up to 6 full calendar months covered by readings, at least
+           3) × days / days in month — for at most 3 periods after the last reading (readings not
+           submitted), or for the first 3 periods after a meter failed or its verification lapsed
+- norm:    norm × persons × days / days in month × increasing coefficient; the coefficient applies
+           where no meter is installed although possible, and after the averaged periods of a
+           failed/overdue meter; not when readings are merely missing. Persons: those living by act
+           (parameter `residents`) or else the registered residents, or else the owners. Temporary
+           absences of at least N full days reduce persons for norm charges without a meter.
+- sewage:  the sum of the account's cold and hot water volumes of the segment (before any
+           coefficient), or its own norm when the tenant bills sewage by norm.
+Amounts: round(Σ segment volume × tariff × coefficient, 2) per account × service × method × tariff ×
+coefficient (money.py states the rounding); volumes are stored rounded to litres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aquabill.billing_core.periods import Period
+
+# month index of a date: months are compared as year * 12 + month
+MI = "(extract(year FROM {d})::int * 12 + extract(month FROM {d})::int)"
+
+
+def mi(expr: str) -> str:
+    return MI.format(d=expr)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    kind: str = "tenant"  # tenant | house | account | accounts
+    id: int | None = None
+    ids: tuple[int, ...] = ()
+
+    def where(self) -> str:
+        return {
+            "tenant": "TRUE",
+            "house": "p.house_id = :scope_id",
+            "account": "a.id = :scope_id",
+            "accounts": "a.id = ANY(CAST(:scope_ids AS int[]))",
+        }[self.kind]
+
+    def params(self) -> dict:
+        return {"scope_id": self.id, "scope_ids": list(self.ids)}
+
+
+def _statements(scope: Scope) -> list[str]:
+    return [
+        # accounts in scope with their active days in the month
+        f"""CREATE TEMP TABLE run_acc ON COMMIT DROP AS
+        SELECT a.id AS account_id, p.house_id, coalesce(p.area_m2, 0) AS area, h.improvement AS house_improvement,
+               greatest(a.opened_on, :d1) AS a_from, least(coalesce(a.closed_on, :dn), :dn) AS a_to
+        FROM accounts a JOIN premises p ON p.id = a.premise_id JOIN houses h ON h.id = p.house_id
+        WHERE a.opened_on <= :dn AND (a.closed_on IS NULL OR a.closed_on >= :d1) AND {scope.where()}""",
+        "CREATE UNIQUE INDEX ON run_acc(account_id)",
+        # meters of the accounts that live in the month
+        """CREATE TEMP TABLE run_meter ON COMMIT DROP AS
+        SELECT m.id AS meter_id, m.account_id, m.service_id, m.installed_on, m.removed_on, m.digits, m.reversible,
+               m.initial_reading, least(m.failed_on, m.verified_until + 1) AS broken_from
+        FROM meters m JOIN run_acc r ON r.account_id = m.account_id
+        WHERE m.kind <> 'building' AND m.installed_on <= :dn AND (m.removed_on IS NULL OR m.removed_on >= :d1)""",
+        # reading intervals (prev, next] with their daily rate; the initial reading at installation acts as the
+        # first reading (the installation day itself belongs to the replaced meter, if any)
+        """CREATE TEMP TABLE run_iv ON COMMIT DROP AS
+        SELECT meter_id, prev_on, read_on,
+               CASE WHEN value >= prev_value OR reversible THEN value - prev_value
+                    ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
+        FROM (
+          SELECT x.meter_id, x.read_on, x.value, m.digits, m.reversible,
+                 lag(x.read_on) OVER w AS prev_on, lag(x.value) OVER w AS prev_value
+          FROM (SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_meter
+                UNION ALL
+                SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd
+                JOIN run_meter m ON m.meter_id = rd.meter_id
+                WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on) x
+          JOIN run_meter m ON m.meter_id = x.meter_id
+          WINDOW w AS (PARTITION BY x.meter_id ORDER BY x.read_on)
+        ) q WHERE prev_on IS NOT NULL AND read_on > prev_on""",
+        "CREATE INDEX ON run_iv(meter_id, read_on)",
+        """CREATE TEMP TABLE run_last ON COMMIT DROP AS
+        SELECT meter_id, max(read_on) AS last_on, min(prev_on) + 1 AS first_on FROM run_iv GROUP BY meter_id""",
+        # days on which something changes
+        """CREATE TEMP TABLE run_cut ON COMMIT DROP AS
+        SELECT account_id, a_from AS day FROM run_acc
+        UNION SELECT p.account_id, p.valid_from FROM account_parameters p JOIN run_acc r USING (account_id)
+              WHERE p.valid_from > :d1 AND p.valid_from <= :dn
+        UNION SELECT x.account_id, x.registered_from FROM residents x JOIN run_acc r USING (account_id)
+              WHERE x.registered_from > :d1 AND x.registered_from <= :dn
+        UNION SELECT x.account_id, x.registered_to + 1 FROM residents x JOIN run_acc r USING (account_id)
+              WHERE x.registered_to >= :d1 AND x.registered_to < :dn
+        UNION SELECT x.account_id, x.date_from FROM absences x JOIN run_acc r USING (account_id)
+              WHERE x.date_from > :d1 AND x.date_from <= :dn
+        UNION SELECT x.account_id, x.date_to + 1 FROM absences x JOIN run_acc r USING (account_id)
+              WHERE x.date_to >= :d1 AND x.date_to < :dn
+        UNION SELECT x.account_id, x.connected_from FROM account_services x JOIN run_acc r USING (account_id)
+              WHERE x.connected_from > :d1 AND x.connected_from <= :dn
+        UNION SELECT x.account_id, x.connected_to + 1 FROM account_services x JOIN run_acc r USING (account_id)
+              WHERE x.connected_to >= :d1 AND x.connected_to < :dn
+        UNION SELECT account_id, d FROM run_meter,
+              unnest(ARRAY[installed_on, installed_on + 1, removed_on + 1, broken_from]) AS d WHERE d > :d1 AND d <= :dn
+        UNION SELECT m.account_id, i.read_on + 1 FROM run_iv i JOIN run_meter m USING (meter_id)
+              WHERE i.read_on >= :d1 AND i.read_on < :dn
+        UNION SELECT r.account_id, g.day FROM run_acc r CROSS JOIN (
+              SELECT valid_from AS day FROM tariffs UNION SELECT valid_from FROM norms
+              UNION SELECT valid_from FROM coefficients) g
+              WHERE g.day > :d1 AND g.day <= :dn""",
+        """CREATE TEMP TABLE run_seg ON COMMIT DROP AS
+        SELECT account_id, day AS s, coalesce(lead(day) OVER w - 1, a_to) AS e
+        FROM (SELECT c.account_id, c.day, r.a_to FROM run_cut c JOIN run_acc r USING (account_id)
+              WHERE c.day BETWEEN r.a_from AND r.a_to) x
+        WINDOW w AS (PARTITION BY account_id ORDER BY day)""",
+        # segment attributes: persons, absent persons, improvement, tariff group, meter possible
+        """CREATE TEMP TABLE run_sa ON COMMIT DROP AS
+        SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days,
+               coalesce(pr.value_num, nullif(reg.n, 0), po.value_num, 0) AS persons,
+               coalesce(ab.n, 0) AS absent,
+               coalesce(pi.value_text, r.house_improvement, '') AS improvement,
+               coalesce(pt.value_text, 'population') AS tariff_group,
+               coalesce(pm.value_num, 1) <> 0 AS meter_possible
+        FROM run_seg g JOIN run_acc r USING (account_id)
+        LEFT JOIN account_parameters pr ON pr.account_id = g.account_id AND pr.kind = 'residents'
+             AND pr.valid_from <= g.s AND coalesce(pr.valid_to, 'infinity') >= g.s
+        LEFT JOIN account_parameters po ON po.account_id = g.account_id AND po.kind = 'owners'
+             AND po.valid_from <= g.s AND coalesce(po.valid_to, 'infinity') >= g.s
+        LEFT JOIN account_parameters pi ON pi.account_id = g.account_id AND pi.kind = 'improvement'
+             AND pi.valid_from <= g.s AND coalesce(pi.valid_to, 'infinity') >= g.s
+        LEFT JOIN account_parameters pt ON pt.account_id = g.account_id AND pt.kind = 'tariff_group'
+             AND pt.valid_from <= g.s AND coalesce(pt.valid_to, 'infinity') >= g.s
+        LEFT JOIN account_parameters pm ON pm.account_id = g.account_id AND pm.kind = 'meter_possible'
+             AND pm.valid_from <= g.s AND coalesce(pm.valid_to, 'infinity') >= g.s
+        LEFT JOIN (SELECT g2.account_id, g2.s, count(*) AS n FROM run_seg g2 JOIN residents x
+                   ON x.account_id = g2.account_id AND x.registered_from <= g2.s
+                   AND coalesce(x.registered_to, 'infinity') >= g2.s GROUP BY 1, 2) reg
+             ON reg.account_id = g.account_id AND reg.s = g.s
+        LEFT JOIN (SELECT g2.account_id, g2.s, sum(x.persons) AS n FROM run_seg g2 JOIN absences x
+                   ON x.account_id = g2.account_id AND x.date_from <= g2.s AND x.date_to >= g2.s
+                   AND x.date_to - x.date_from + 1 >= :absence_min_days GROUP BY 1, 2) ab
+             ON ab.account_id = g.account_id AND ab.s = g.s""",
+        # connected water and sewage services per segment
+        """CREATE TEMP TABLE run_ss ON COMMIT DROP AS
+        SELECT g.*, sv.id AS service_id, sv.kind
+        FROM run_sa g CROSS JOIN services sv
+        LEFT JOIN (SELECT DISTINCT account_id, service_id FROM account_services) own
+             ON own.account_id = g.account_id AND own.service_id = sv.id
+        LEFT JOIN account_services c ON c.account_id = g.account_id AND c.service_id = sv.id
+             AND c.connected_from <= g.s AND coalesce(c.connected_to, 'infinity') >= g.s
+        WHERE sv.active AND sv.kind IN ('cold_water', 'hot_water', 'sewage')
+          AND (c.id IS NOT NULL OR (own.account_id IS NULL AND sv.default_connected))""",
+        # the meter of each water segment, the reading interval covering it, the last reading
+        f"""CREATE TEMP TABLE run_ws ON COMMIT DROP AS
+        SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
+               ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
+               {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
+               {mi('ss.s')} - {mi('l.last_on')} AS k_silent
+        FROM run_ss ss
+        LEFT JOIN run_meter m ON m.account_id = ss.account_id AND m.service_id = ss.service_id
+             AND m.installed_on <= ss.s AND coalesce(m.removed_on, 'infinity') >= ss.s
+        LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < ss.s AND iv.read_on >= ss.s
+        LEFT JOIN run_last l ON l.meter_id = m.meter_id
+        WHERE ss.kind <> 'sewage'
+        ORDER BY ss.account_id, ss.service_id, ss.s, m.installed_on DESC""",
+        """ALTER TABLE run_ws ADD COLUMN method text, ADD COLUMN with_coef boolean, ADD COLUMN avg_monthly numeric""",
+        """UPDATE run_ws SET method = CASE
+            WHEN meter_id IS NULL THEN 'norm'
+            WHEN broken_from <= s THEN CASE WHEN k_broken < :avg_periods THEN 'average' ELSE 'norm' END
+            WHEN rate IS NOT NULL OR s < first_on THEN 'meter'
+            WHEN k_silent <= :avg_periods THEN 'average'
+            ELSE 'norm' END,
+          with_coef = (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s)""",
+        # average monthly volume for the segments that need it (a small subset)
+        """CREATE TEMP TABLE run_avg ON COMMIT DROP AS
+        WITH need AS (
+          SELECT DISTINCT w.meter_id,
+                 CASE WHEN w.broken_from <= w.s THEN least(w.last_on, w.broken_from - 1) ELSE w.last_on END AS ref,
+                 w.first_on
+          FROM run_ws w WHERE w.method = 'average' AND w.last_on IS NOT NULL
+        ), span AS (
+          SELECT meter_id,
+                 CASE WHEN ref = (date_trunc('month', ref) + interval '1 month - 1 day')::date
+                      THEN date_trunc('month', ref)::date ELSE (date_trunc('month', ref) - interval '1 month')::date
+                 END AS last_full,
+                 CASE WHEN extract(day FROM first_on) = 1 THEN first_on
+                      ELSE (date_trunc('month', first_on) + interval '1 month')::date END AS first_full
+          FROM need
+        ), months AS (
+          SELECT s.meter_id, gs::date AS m_start, (gs + interval '1 month - 1 day')::date AS m_end
+          FROM span s, generate_series(greatest(s.first_full, (s.last_full - interval '{n} months' + interval '1 month')),
+                                       s.last_full, interval '1 month') gs
+        )
+        SELECT mo.meter_id, count(DISTINCT mo.m_start) AS n_months,
+               sum(i.rate * (least(i.read_on, mo.m_end) - greatest(i.prev_on + 1, mo.m_start) + 1))
+                 / count(DISTINCT mo.m_start) AS avg_monthly
+        FROM months mo JOIN run_iv i ON i.meter_id = mo.meter_id AND i.prev_on < mo.m_end AND i.read_on >= mo.m_start
+        GROUP BY mo.meter_id""",
+        """UPDATE run_ws w SET avg_monthly = a.avg_monthly FROM run_avg a
+           WHERE a.meter_id = w.meter_id AND w.method = 'average' AND a.n_months >= :avg_min_months""",
+        "UPDATE run_ws SET method = 'norm' WHERE method = 'average' AND avg_monthly IS NULL",
+        # volumes and prices of water segments
+        """CREATE TEMP TABLE run_wv ON COMMIT DROP AS
+        SELECT w.account_id, w.service_id, w.kind, w.s, w.days, w.method,
+               CASE w.method
+                 WHEN 'meter' THEN coalesce(w.rate, 0) * w.days
+                 WHEN 'average' THEN w.avg_monthly * w.days / :nd
+                 ELSE n.volume * CASE WHEN w.meter_id IS NULL THEN greatest(w.persons - w.absent, 0)
+                                      ELSE w.persons END * w.days / :nd
+               END AS volume,
+               t.price AS tariff,
+               CASE WHEN w.method = 'norm' AND w.with_coef THEN coalesce(k.value, 1) ELSE 1 END AS coefficient,
+               w.tariff_group
+        FROM run_ws w
+        LEFT JOIN norms n ON n.service_id = w.service_id AND n.improvement = w.improvement
+             AND n.valid_from = (SELECT max(valid_from) FROM norms n2 WHERE n2.service_id = w.service_id
+                                 AND n2.improvement = w.improvement AND n2.valid_from <= w.s)
+        LEFT JOIN tariffs t ON t.service_id = w.service_id AND t.tariff_group = w.tariff_group
+             AND t.valid_from = (SELECT max(valid_from) FROM tariffs t2 WHERE t2.service_id = w.service_id
+                                 AND t2.tariff_group = w.tariff_group AND t2.valid_from <= w.s)
+        LEFT JOIN LATERAL (SELECT value FROM coefficients c WHERE c.service_kind = w.kind AND c.valid_from <= w.s
+                           ORDER BY c.valid_from DESC, (c.source = 'tenant') DESC LIMIT 1) k ON true""",
+        # sewage: the sum of the segment's water volumes, or its own norm
+        """CREATE TEMP TABLE run_sv ON COMMIT DROP AS
+        SELECT ss.account_id, ss.service_id, ss.kind, ss.s, ss.days,
+               CASE WHEN :sewage_by_norm THEN 'norm'
+                    ELSE coalesce((SELECT wv.method FROM run_wv wv WHERE wv.account_id = ss.account_id
+                                   AND wv.s = ss.s ORDER BY wv.kind = 'cold_water' DESC LIMIT 1), 'norm') END AS method,
+               CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
+                    ELSE coalesce(wsum.v, 0) END AS volume,
+               t.price AS tariff, 1::numeric AS coefficient, ss.tariff_group
+        FROM run_ss ss
+        LEFT JOIN (SELECT account_id, s, sum(volume) AS v FROM run_wv GROUP BY 1, 2) wsum
+             ON wsum.account_id = ss.account_id AND wsum.s = ss.s
+        LEFT JOIN norms n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
+             AND n.valid_from = (SELECT max(valid_from) FROM norms n2 WHERE n2.service_id = ss.service_id
+                                 AND n2.improvement = ss.improvement AND n2.valid_from <= ss.s)
+        LEFT JOIN tariffs t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
+             AND t.valid_from = (SELECT max(valid_from) FROM tariffs t2 WHERE t2.service_id = ss.service_id
+                                 AND t2.tariff_group = ss.tariff_group AND t2.valid_from <= ss.s)
+        WHERE ss.kind = 'sewage'""",
+        # one row per account × service × method × tariff × coefficient
+        """CREATE TEMP TABLE run_charge ON COMMIT DROP AS
+        SELECT account_id, service_id, method, round(sum(volume), 3) AS volume, tariff, coefficient,
+               round(sum(volume * tariff * coefficient), 2) AS amount, sum(days)::int AS days
+        FROM (SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_wv
+              UNION ALL
+              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_sv) x
+        WHERE tariff IS NOT NULL AND volume IS NOT NULL
+        GROUP BY account_id, service_id, method, tariff, coefficient""",
+        """CREATE TEMP TABLE run_missing ON COMMIT DROP AS
+        SELECT DISTINCT account_id, service_id, CASE WHEN tariff IS NULL THEN 'no_tariff' ELSE 'no_norm' END AS problem
+        FROM (SELECT account_id, service_id, tariff, volume FROM run_wv UNION ALL
+              SELECT account_id, service_id, tariff, volume FROM run_sv) x
+        WHERE tariff IS NULL OR volume IS NULL""",
+    ]
+
+
+TEMP_TABLES = ("run_missing", "run_charge", "run_sv", "run_wv", "run_avg", "run_ws", "run_ss", "run_sa",
+               "run_seg", "run_cut", "run_last", "run_iv", "run_meter", "run_acc")
+
+
+async def settings(conn: AsyncConnection) -> dict:
+    rows = await conn.execute(text("SELECT key, value FROM billing_settings"))
+    return {k: v for k, v in rows}
+
+
+async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict | None = None) -> None:
+    """Fill `run_charge` (and `run_missing`) for the period and scope, inside the caller's transaction."""
+    cfg = cfg or await settings(conn)
+    for table in TEMP_TABLES:
+        await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    params = {
+        "d1": period.first_day, "dn": period.last_day, "nd": period.days,
+        "absence_min_days": int(cfg.get("absence_min_days", 5)),
+        "avg_periods": int(cfg.get("average_max_periods", 3)),
+        "avg_min_months": int(cfg.get("average_min_months", 3)),
+        "sewage_by_norm": bool(cfg.get("sewage_by_norm", False)),
+        **scope.params(),
+    }
+    months = int(cfg.get("average_months", 6))
+    for sql in _statements(scope):
+        sql = sql.replace("{n}", str(months))
+        used = {k: v for k, v in params.items() if f":{k}" in sql}
+        await conn.execute(text(sql), used)
