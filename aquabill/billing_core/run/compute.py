@@ -21,6 +21,9 @@ coefficient (money.py states the rounding); volumes are stored rounded to litres
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -229,14 +232,14 @@ def _statements(scope: Scope) -> list[str]:
         # sewage: the sum of the segment's water volumes, or its own norm
         """CREATE TEMP TABLE run_sv ON COMMIT DROP AS
         SELECT ss.account_id, ss.service_id, ss.kind, ss.s, ss.days,
-               CASE WHEN :sewage_by_norm THEN 'norm'
-                    ELSE coalesce((SELECT wv.method FROM run_wv wv WHERE wv.account_id = ss.account_id
-                                   AND wv.s = ss.s ORDER BY wv.kind = 'cold_water' DESC LIMIT 1), 'norm') END AS method,
+                      CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
                CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
                     ELSE coalesce(wsum.v, 0) END AS volume,
                t.price AS tariff, 1::numeric AS coefficient, ss.tariff_group
         FROM run_ss ss
-        LEFT JOIN (SELECT account_id, s, sum(volume) AS v FROM run_wv GROUP BY 1, 2) wsum
+        LEFT JOIN (SELECT account_id, s, sum(volume) AS v,
+                          (array_agg(method ORDER BY kind = 'cold_water' DESC))[1] AS method
+                   FROM run_wv GROUP BY 1, 2) wsum
              ON wsum.account_id = ss.account_id AND wsum.s = ss.s
         LEFT JOIN norms n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
              AND n.valid_from = (SELECT max(valid_from) FROM norms n2 WHERE n2.service_id = ss.service_id
@@ -262,6 +265,8 @@ def _statements(scope: Scope) -> list[str]:
     ]
 
 
+TIMING = os.environ.get("AQUABILL_RUN_TIMING") == "1"  # print each statement's time (diagnostics)
+_CREATED = re.compile(r"\s*CREATE TEMP TABLE (\w+)")
 TEMP_TABLES = ("run_missing", "run_charge", "run_sv", "run_wv", "run_avg", "run_ws", "run_ss", "run_sa",
                "run_seg", "run_cut", "run_last", "run_iv", "run_meter", "run_acc")
 
@@ -288,4 +293,10 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
     for sql in _statements(scope):
         sql = sql.replace("{n}", str(months))
         used = {k: v for k, v in params.items() if f":{k}" in sql}
+        started = time.perf_counter()
         await conn.execute(text(sql), used)
+        if TIMING:
+            print(f"{time.perf_counter() - started:8.3f} s  {' '.join(sql.split())[:90]}", flush=True)
+        created = _CREATED.match(sql)
+        if created:  # temp tables are never auto-analysed: give the planner real row counts
+            await conn.execute(text(f"ANALYZE {created.group(1)}"))

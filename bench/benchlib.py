@@ -1,0 +1,70 @@
+"""Shared pieces of the benchmarks: a throwaway PostgreSQL (or our own database on DATABASE_URL's
+server) and peak memory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import asyncpg
+
+from aquabill.platform.devservices import LocalPostgres, free_port
+from aquabill.tenants.databases import to_async_url
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+# ---- the PostgreSQL server ------------------------------------------------------------------
+
+class Server:
+    """A throwaway local PostgreSQL, or a database of our own on the server in DATABASE_URL."""
+
+    def __init__(self) -> None:
+        self.tmp: Path | None = None
+        self.local: LocalPostgres | None = None
+        self.admin_url: str | None = None
+        self.dbname = f"aquabill_bench_{secrets.token_hex(4)}"
+
+    async def start(self) -> str:
+        given = os.environ.get("DATABASE_URL")
+        if given:
+            base = given.replace("postgresql+asyncpg://", "postgresql://").split("?")[0]
+            self.admin_url = base.rpartition("/")[0] + "/postgres"
+            conn = await asyncpg.connect(self.admin_url)
+            try:
+                await conn.execute(f'CREATE DATABASE "{self.dbname}"')
+            finally:
+                await conn.close()
+            return to_async_url(base.rpartition("/")[0] + "/" + self.dbname)
+        self.tmp = Path(tempfile.mkdtemp(prefix="aquabill-bench-"))
+        if os.geteuid() == 0:
+            os.chmod(self.tmp, 0o755)  # postgres runs as its own user
+        self.local = LocalPostgres(self.tmp / "pg" / "data", free_port(), fast_unsafe=True)
+        await asyncio.to_thread(self.local.start)
+        return self.local.url
+
+    async def stop(self) -> None:
+        if self.admin_url:
+            conn = await asyncpg.connect(self.admin_url)
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+            finally:
+                await conn.close()
+        if self.local:
+            await asyncio.to_thread(self.local.stop)
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def describe(self) -> str:
+        if self.local:
+            return f"throwaway PostgreSQL on port {self.local.port} (fsync off)"
+        return f"database {self.dbname} on the DATABASE_URL server"
+
+
