@@ -173,6 +173,135 @@ def users_create(
     typer.echo(f"Создан пользователь #{_run(go)}")
 
 
+async def _tenant(core, slug: str):
+    from aquabill.tenants import registry
+
+    async with core.engines.control.connect() as conn:
+        t = await registry.by_slug(conn, slug)
+    if t is None or t.status != "active":
+        raise typer.BadParameter(f"организация {slug} не найдена")
+    return t
+
+
+@app.command("import")
+def import_(
+    tenant: str,
+    kind: str = typer.Argument(..., help="houses | accounts | parameters | tariffs | norms | meters | readings"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Файл CSV в UTF-8"),
+    as_json: bool = typer.Option(False, "--json", help="Вывести отчёт в JSON"),
+) -> None:
+    """Загрузить файл CSV (одна транзакция на файл; повторная загрузка ничего не меняет). Код выхода: 0 —
+    загружены все строки, 2 — часть строк с ошибками (остальные загружены), 1 — файл не загружен."""
+    import json
+
+    from aquabill.billing_core.imports import CsvFileError, import_csv
+    from aquabill.tenants.context import tenant_transaction
+
+    data = file.read_bytes()
+
+    async def go(core):
+        t = await _tenant(core, tenant)
+        async with tenant_transaction(core.engines, t) as conn:
+            return await import_csv(conn, kind, data)
+
+    try:
+        report = _run(go)
+    except CsvFileError as exc:
+        typer.echo(f"Файл не загружен: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for note in report.notes:
+            typer.echo(note)
+        for line in sorted(report.errors):
+            typer.echo(f"строка {line}: {report.errors[line]}")
+        for line in sorted(report.warnings):
+            typer.echo(f"строка {line} (предупреждение): {report.warnings[line]}")
+        typer.echo(report.summary())
+    if report.errors:
+        raise typer.Exit(2)
+
+
+@app.command("bill")
+def bill(
+    tenant: str,
+    period: str = typer.Option(..., "--period", help="Расчётный период ГГГГ-ММ"),
+    house: int = typer.Option(None, "--house", help="Только дом с этим id"),
+    account: str = typer.Option(None, "--account", help="Только этот лицевой счёт (номер)"),
+) -> None:
+    """Рассчитать начисления за месяц (по всей организации, дому или счёту). Повторный запуск открытого
+    периода пересчитывает его заново; запуск закрытого — проводит разницу перерасчётом в открытом."""
+    import json
+
+    from sqlalchemy import text
+
+    from aquabill.billing_core.periods import Period
+    from aquabill.billing_core.run.compute import Scope
+    from aquabill.billing_core.run.service import run_billing
+    from aquabill.tenants.context import tenant_transaction
+
+    try:
+        p = Period.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+    async def progress(pct: float, msg: str) -> None:
+        typer.echo(f"{pct:5.1f}%  {msg}")
+
+    async def go(core):
+        t = await _tenant(core, tenant)
+        async with tenant_transaction(core.engines, t) as conn:
+            scope = Scope()
+            if house is not None:
+                scope = Scope("house", house)
+            if account is not None:
+                acc_id = (await conn.execute(text("SELECT id FROM accounts WHERE number = :n"),
+                                             {"n": account})).scalar()
+                if acc_id is None:
+                    raise typer.BadParameter(f"лицевой счёт {account} не найден")
+                scope = Scope("account", acc_id)
+            return await run_billing(conn, p, scope, progress=progress)
+
+    result = _run(go)
+    typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command("export")
+def export(
+    tenant: str,
+    what: str = typer.Argument(..., help="charges"),
+    period: str = typer.Option(..., "--period", help="Расчётный период ГГГГ-ММ"),
+    out: Path = typer.Option(None, "--out", help="Файл (по умолчанию — стандартный вывод)"),
+) -> None:
+    """Выгрузить начисления периода в CSV (UTF-8 с BOM, разделитель «;»)."""
+    from aquabill.billing_core.imports import export_charges
+    from aquabill.billing_core.periods import Period
+    from aquabill.tenants.context import tenant_transaction
+
+    if what != "charges":
+        raise typer.BadParameter("выгружаются только начисления: charges", param_hint="WHAT")
+    try:
+        month = Period.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
+
+    async def go(core):
+        t = await _tenant(core, tenant)
+        stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+        try:
+            async with tenant_transaction(core.engines, t) as conn:
+                async for chunk in export_charges(conn, month):
+                    stream.write(chunk)
+        finally:
+            if out:
+                stream.close()
+
+    _run(go)
+    if out:
+        typer.echo(f"Начисления за {month} выгружены в {out}", err=True)
+
+
 @app.command("platform-admin")
 def platform_admin(login: str, password: str = typer.Option(..., "--password", prompt=True, hide_input=True)) -> None:
     """Создать администратора платформы."""

@@ -24,13 +24,11 @@ class Period:
         """`YYYY-MM` (also accepts `MM.YYYY`)."""
         text = text.strip()
         try:
-            if "." in text:
-                m, y = text.split(".")
-            else:
-                y, m = text.split("-")
-            return cls(int(y), int(m))
+            m, y = text.split(".") if "." in text else reversed(text.split("-"))
+            year, month = int(y), int(m)
         except ValueError as exc:
             raise ValueError(f"Период «{text}» не распознан: ожидается ГГГГ-ММ") from exc
+        return cls(year, month)
 
     @classmethod
     def of(cls, day: date) -> Period:

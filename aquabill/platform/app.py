@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,11 @@ from aquabill.platform.web import (
     accounts_api,
     audit_api,
     auth_api,
+    billing_api,
+    billing_runs_api,
+    card_pages,
     health,
+    imports_api,
     jobs_api,
     pages,
     platform_api,
@@ -39,7 +44,20 @@ def _template_filters(engine: JinjaTemplateEngine, settings: Settings) -> None:
     def local_time(value, fmt: str = "%d.%m.%Y %H:%M") -> str:
         return value.astimezone(zone).strftime(fmt) if value else ""
 
+    def ru_date(value, fmt: str = "%d.%m.%Y") -> str:
+        return value.strftime(fmt) if value else ""
+
+    def ru_num(value, places: int | None = None) -> str:
+        """1234.5 → «1 234,5» (places: fixed decimals, e.g. 2 for money); trailing zeros dropped otherwise."""
+        if value is None or value == "":
+            return ""
+        number = Decimal(value)
+        number = number.quantize(Decimal(1).scaleb(-places)) if places is not None else number.normalize()
+        return f"{number:,f}".replace(",", "\u202f").replace(".", ",")
+
     engine.engine.filters["local_time"] = local_time
+    engine.engine.filters["ru_date"] = ru_date
+    engine.engine.filters["ru_num"] = ru_num
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     routes = [
         *health.ROUTES, *auth_api.ROUTES, *users_api.ROUTES, *audit_api.ROUTES, *jobs_api.ROUTES,
-        *platform_api.ROUTES, *accounts_api.ROUTES, *ws.ROUTES, *pages.ROUTES,
+        *platform_api.ROUTES, *accounts_api.ROUTES, *imports_api.ROUTES, *billing_api.ROUTES, *billing_runs_api.ROUTES, *ws.ROUTES,
+        *pages.ROUTES, *card_pages.ROUTES,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

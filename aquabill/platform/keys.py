@@ -22,3 +22,7 @@ class Keys:
     @property
     def hub_keepalive(self) -> str:
         return f"{self.prefix}:hub:keepalive"
+
+    def import_file(self, tenant_id: int, job_id: str) -> str:
+        """A CSV file waiting for its `import.csv` job (expires if the job never runs)."""
+        return f"{self.prefix}:t{tenant_id}:import:{job_id}"

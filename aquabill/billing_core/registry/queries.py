@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.billing_core.errors import NotFoundError
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
 
 _ADDRESS = func.concat_ws(
@@ -59,3 +60,10 @@ async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50
 async def account_card(conn: AsyncConnection, account_id: int) -> dict[str, Any] | None:
     row = (await conn.execute(select(*_COLS).select_from(_FROM).where(accounts.c.id == account_id))).first()
     return _row(row) if row else None
+
+
+async def require_account(conn: AsyncConnection, account_id: int) -> None:
+    """Raise NotFoundError unless the account exists (in the current tenant)."""
+    found = (await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
+    if found is None:
+        raise NotFoundError("Лицевой счёт не найден", field="account_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import msgspec
@@ -68,9 +69,14 @@ async def list_runs(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict:
 
 
 @get("/api/billing/charges", dependencies=DEPS, guards=[requires("billing", "view")], tags=["billing"])
-async def list_charges(ctx: Ctx, period: PeriodText, account_id: int | None = None,
+async def list_charges(ctx: Ctx, period: PeriodText | None = None, account_id: int | None = None,
                        limit: Limit = 100, offset: Offset = 0) -> dict:
-    p = _period(period)
+    """Charges of a period (by default the latest period that has any), optionally of one account."""
+    if period is None:
+        latest = (await ctx.conn.execute(text("SELECT max(period) FROM charges"))).scalar()
+        p = Period.of(latest) if latest else Period.of(date.today())
+    else:
+        p = _period(period)
     cond = "c.period = :p" + (" AND c.account_id = :a" if account_id is not None else "")
     args = {"p": p.first_day, "a": account_id, "l": limit, "o": offset}
     rows = (await ctx.conn.execute(text(
@@ -80,7 +86,8 @@ async def list_charges(ctx: Ctx, period: PeriodText, account_id: int | None = No
         f"WHERE {cond} ORDER BY a.number, s.sort, c.id LIMIT :l OFFSET :o"), args)).all()
     totals = (await ctx.conn.execute(text(
         f"SELECT count(*), coalesce(sum(c.amount), 0) FROM charges c WHERE {cond}"), args)).one()
-    return {**page([dict(r._mapping) for r in rows], totals[0], limit, offset), "amount": str(totals[1])}
+    return {**page([dict(r._mapping) for r in rows], totals[0], limit, offset), "amount": str(totals[1]),
+            "period": str(p)}
 
 
 ROUTES = [start_run, list_runs, list_charges]

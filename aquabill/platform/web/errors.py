@@ -15,6 +15,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from aquabill.billing_core.errors import BillingError
 from aquabill.platform.errors import DomainError
 from aquabill.tenants.naming import InvalidName
 
@@ -58,9 +59,18 @@ def _validation_fields(exc: ValidationException) -> list[dict]:
     return fields
 
 
+# billing_core refusals (it cannot import the web layer): kind → (HTTP status, error code)
+_BILLING = {"invalid": (422, "validation_error"), "not_found": (404, "not_found"), "conflict": (409, "conflict"),
+            "period_closed": (409, "period_closed")}
+
+
 def handle_exception(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DomainError):
         return _json(exc.status_code, error_body(exc.code, exc.message, exc.fields))
+    if isinstance(exc, BillingError):
+        status, code = _BILLING.get(exc.kind, (422, "validation_error"))
+        fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        return _json(status, error_body(code, exc.message, fields))
     if isinstance(exc, InvalidName):
         return _json(422, error_body("validation_error", str(exc)))
     if isinstance(exc, ValidationException):
