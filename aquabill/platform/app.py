@@ -19,6 +19,7 @@ from aquabill.platform.realtime import Hub
 from aquabill.platform.state import Core
 from aquabill.platform.web import (
     accounts_api,
+    adjustments_api,
     audit_api,
     auth_api,
     billing_api,
@@ -29,6 +30,7 @@ from aquabill.platform.web import (
     jobs_api,
     pages,
     platform_api,
+    run_pages,
     users_api,
     ws,
 )
@@ -77,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     routes = [
         *health.ROUTES, *auth_api.ROUTES, *users_api.ROUTES, *audit_api.ROUTES, *jobs_api.ROUTES,
         *platform_api.ROUTES, *accounts_api.ROUTES, *imports_api.ROUTES, *billing_api.ROUTES, *billing_runs_api.ROUTES, *ws.ROUTES,
-        *pages.ROUTES, *card_pages.ROUTES,
+        *pages.ROUTES, *card_pages.ROUTES, *run_pages.ROUTES,
+        *adjustments_api.ROUTES,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,4 +1,5 @@
-"""The demo tenant: an admin user and a few hundred realistic accounts of a small town."""
+"""The demo tenant: an admin user and a few hundred realistic accounts of a small town, with a year of
+billing data (demo_billing.py): tariffs, norms, residents, meters and readings, periods and charges."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
 from aquabill.platform.auth.seed import admin_seeder
+from aquabill.platform.demo_billing import seed_billing
 from aquabill.platform.state import Core
 from aquabill.tenants import registry
 from aquabill.tenants.context import Tenant
@@ -84,6 +86,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
     async def seed(conn: AsyncConnection, tenant: Tenant) -> None:
         await admin(conn, tenant)
         await seed_registry(conn)
+        await seed_billing(conn, today=date.today())
 
     return await create_tenant(core.engines, DEMO_SLUG, DEMO_NAME, seed=seed), True
 

@@ -66,7 +66,9 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("periods", "status"), ("billing_runs", "scope"), ("billing_runs", "status"), ("charges", "method"),
                ("services", "unit"),  # varchar(8): too short to hold the marker
                # parameter kind codes: account_parameters.kind references parameter_kinds.code (the names are marked)
-               ("account_parameters", "kind"), ("parameter_kinds", "code")}
+               ("account_parameters", "kind"), ("parameter_kinds", "code"),
+               # adjustments (t0004): vocabularies fixed by check constraints
+               ("one_off_charges", "basis"), ("installment_agreements", "status"), ("charges", "source")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -82,7 +84,13 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("PATCH", "/api/meters/{meter_id:int}"), ("POST", "/api/meters/{meter_id:int}/replace"),
                 ("POST", "/api/meters/{meter_id:int}/failure"), ("POST", "/api/meters/{meter_id:int}/readings"),
                 ("POST", "/api/readings/{reading_id:int}/confirm"), ("POST", "/accounts/{account_id:int}/readings"),
-                ("POST", "/accounts/{account_id:int}/parameters")}
+                ("POST", "/accounts/{account_id:int}/parameters"),
+                # adjustments of charges (adjustments_api.py)
+                ("POST", "/api/billing/one-off-charges"), ("POST", "/api/billing/storno"),
+                ("POST", "/api/billing/installments"),
+                ("POST", "/api/billing/installments/{installment_agreement_id:int}/cancel"),
+                # the billing runs page (run_pages.py)
+                ("POST", "/billing/runs")}
 
 VARIANTS = ("bearer", "cookie", "bearer+tenant-headers", "bearer+tenant-query", "bearer+host-A",
             "bearer+host-B", "cookie+host-B", "bearer+host-B-odd")
@@ -306,6 +314,27 @@ class World:
                 "meter_id": str(self.b_ids["meters"][-1]), "read_on": "2025-06-01", "value": "45"})],
             ("POST", "/accounts/{account_id:int}/parameters"): [("form", {
                 "kind": "residents", "value": "2", "valid_from": "2025-06-01"})],
+            # the billing runs page: A's open period 2024-02; B's house id; an account number A has too (B's
+            # own numbers are marked, and the form echoes the number back)
+            ("POST", "/billing/runs"): [
+                ("form", {"period": "2024-02", "scope": "house", "house_id": str(self.b_ids["houses"][-1])}),
+                ("form", {"period": "2024-02", "scope": "account", "account_number": "00100001"}),
+                ("form", {"period": "2024-02", "scope": "tenant"})],
+            # adjustments: into A's open period 2024-02; B's account, house, charge, document
+            ("POST", "/api/billing/one-off-charges"): [
+                ("json", {"period": "2024-02", "service_id": b_service, "basis": "account", "account_id": b_account,
+                          "total": "100.00", "note": "из A"}),
+                ("json", {"period": "2024-02", "service_id": b_service, "basis": "area",
+                          "house_id": self.b_ids["houses"][-1], "total": "100.00", "dry_run": True})],
+            ("POST", "/api/billing/storno"): [
+                ("json", {"charge_id": self.b_ids["charges"][-1]}),
+                ("json", {"account_id": b_account, "period": "2024-01"}),
+                ("json", {"one_off_id": self.b_ids["one_off_charges"][-1]})],
+            ("POST", "/api/billing/installments"): [("json", {
+                "account_id": b_account, "number": f"A-{n}", "signed_on": "2024-02-10", "debt": "900.00",
+                "months": 3, "first_period": "2024-03", "service_id": b_service})],
+            ("POST", "/api/billing/installments/{installment_agreement_id:int}/cancel"): [
+                None, ("json", {"cancelled_on": "2024-02-20", "note": "из A"})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
@@ -439,7 +468,8 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
 async def seed_billing(conn) -> None:
     """Billing data behind every billing route: tariffs, norms, a tenant coefficient and parameter kind,
     and for every account parameters, a resident, an absence, a meter with readings (some flagged) and a
-    charge; a building meter per house; a closed and an open period."""
+    charge; a building meter per house; a closed and an open period; one-off charges, a storno and installment
+    agreements."""
     for sql in (
         "INSERT INTO tariffs(service_id, price, valid_from) SELECT s.id, v.p, v.d FROM services s, "
         "(VALUES (40.0, DATE '2020-01-01'), (45.5, DATE '2024-07-01')) v(p, d) WHERE s.code IN ('cold_water', 'sewage')",
@@ -471,6 +501,29 @@ async def seed_billing(conn) -> None:
         "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, amount, days, run_id, note) "
         "SELECT a.id, s.id, DATE '2024-01-01', 'norm', 5, 40, 200, 31, (SELECT max(id) FROM billing_runs), 'Начислено' "
         "FROM accounts a, services s WHERE s.code = 'cold_water'",
+        # adjustments: one-off documents (per house, and per tenth account with its row), a storno of the first
+        # account's charge, installment agreements with their schedule and the debt moved in
+        "INSERT INTO one_off_charges(period, service_id, basis, house_id, total, amount, accounts, note) "
+        "SELECT DATE '2024-02-01', s.id, 'area', h.id, 100, 100, 0, 'Промывка' "
+        "FROM houses h, services s WHERE s.code = 'cold_water'",
+        "INSERT INTO one_off_charges(period, service_id, basis, account_id, total, amount, accounts, note) "
+        "SELECT DATE '2024-02-01', s.id, 'account', a.id, 50, 50, 1, 'Опломбировка' "
+        "FROM accounts a, services s WHERE s.code = 'cold_water' AND a.id % 10 = 0",
+        "INSERT INTO charges(account_id, service_id, period, method, amount, note, source, source_id) "
+        "SELECT account_id, service_id, period, 'one_off', total, 'Разовое начисление', 'one_off', id "
+        "FROM one_off_charges WHERE basis = 'account'",
+        "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, amount, corrects_period, note, "
+        "source, source_id) SELECT account_id, service_id, DATE '2024-02-01', 'storno', -volume, tariff, -amount, "
+        "period, 'Сторно', 'storno', id FROM charges WHERE method = 'norm' AND account_id = (SELECT min(id) FROM accounts)",
+        "INSERT INTO installment_agreements(account_id, service_id, number, signed_on, period, debt, months, "
+        "first_period, note) SELECT a.id, s.id, 'Р-' || a.id, DATE '2024-02-05', DATE '2024-02-01', 300, 3, "
+        "DATE '2024-03-01', 'Заявление' FROM accounts a, services s WHERE s.code = 'cold_water' AND a.id % 10 = 5",
+        "INSERT INTO installment_schedule(agreement_id, seq, period, amount) "
+        "SELECT g.id, k, (g.first_period + make_interval(months => k - 1))::date, 100 "
+        "FROM installment_agreements g, generate_series(1, 3) k",
+        "INSERT INTO charges(account_id, service_id, period, method, amount, note, source, source_id) "
+        "SELECT account_id, service_id, period, 'installment', -debt, 'Долг в рассрочку', 'agreement', id "
+        "FROM installment_agreements",
     ):
         await conn.execute(text(sql))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, cast, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.errors import NotFoundError
@@ -17,6 +17,8 @@ _ADDRESS = func.concat_ws(
     func.concat("д. ", houses.c.number),
     func.nullif(func.concat("кв. ", premises.c.number), "кв. "),
 ).label("address")
+
+_METERS = table("meters", column("account_id"), column("serial"))
 
 _FROM = (
     accounts.join(premises, premises.c.id == accounts.c.premise_id)
@@ -42,14 +44,15 @@ def _row(r) -> dict[str, Any]:
 
 
 async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50, offset: int = 0):
-    """Search by account number (prefix), holder, street or phone; ordered by address."""
+    """Search by account number (prefix), holder, street, phone or meter serial (prefix); ordered by address."""
     query = select(*_COLS).select_from(_FROM)
     count = select(func.count()).select_from(_FROM)
     q = q.strip()
     if q:
         like = f"%{q.lower()}%"
         cond = or_(accounts.c.number.startswith(q), func.lower(accounts.c.holder).like(like),
-                   func.lower(streets.c.name).like(like), accounts.c.phone.contains(q))
+                   func.lower(streets.c.name).like(like), accounts.c.phone.contains(q),
+                   accounts.c.id.in_(select(_METERS.c.account_id).where(_METERS.c.serial.startswith(q))))
         query, count = query.where(cond), count.where(cond)
     query = query.order_by(streets.c.name, *_natural(houses.c.number), *_natural(premises.c.number),
                            accounts.c.number)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -57,6 +58,32 @@ class Scope:
         return {"scope_id": self.id, "scope_ids": list(self.ids)}
 
 
+IV = """CREATE TEMP TABLE {table} ON COMMIT DROP AS
+        SELECT meter_id, prev_on, read_on,
+               CASE WHEN value >= prev_value OR reversible THEN value - prev_value
+                    ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
+        FROM (
+          SELECT x.meter_id, x.read_on, x.value, m.digits, m.reversible,
+                 lag(x.read_on) OVER w AS prev_on, lag(x.value) OVER w AS prev_value
+          FROM {source} x JOIN run_meter m ON m.meter_id = x.meter_id
+          WINDOW w AS (PARTITION BY x.meter_id ORDER BY x.read_on)
+        ) q WHERE prev_on IS NOT NULL AND read_on > prev_on"""
+
+
+def connected(kinds: str) -> str:
+    """Segments × the services of the given kinds connected to the account in the segment: by the
+    account's own connection history, or by the service's default when the account has none."""
+    return f"""SELECT g.*, sv.id AS service_id, sv.kind
+        FROM run_sa g
+        CROSS JOIN (SELECT * FROM services WHERE active AND kind IN ({kinds})
+                    AND (default_connected OR id IN (SELECT service_id FROM account_services))) sv
+        LEFT JOIN (SELECT DISTINCT account_id, service_id FROM account_services) own
+             ON own.account_id = g.account_id AND own.service_id = sv.id
+        LEFT JOIN account_services c ON c.account_id = g.account_id AND c.service_id = sv.id
+             AND c.connected_from <= g.s AND coalesce(c.connected_to, 'infinity') >= g.s
+        WHERE (c.id IS NOT NULL OR (own.account_id IS NULL AND sv.default_connected))"""
+
+
 def _statements(scope: Scope) -> list[str]:
     return [
         # accounts in scope with their active days in the month
@@ -72,30 +99,38 @@ def _statements(scope: Scope) -> list[str]:
                m.initial_reading, least(m.failed_on, m.verified_until + 1) AS broken_from
         FROM meters m JOIN run_acc r ON r.account_id = m.account_id
         WHERE m.kind <> 'building' AND m.installed_on <= :dn AND (m.removed_on IS NULL OR m.removed_on >= :d1)""",
-        # reading intervals (prev, next] with their daily rate; the initial reading at installation acts as the
-        # first reading (the installation day itself belongs to the replaced meter, if any)
+        # reading intervals (prev, next] reaching into the month, with their daily rate: each accepted reading from
+        # the month's first day on and the one before it (an index probe), or the initial reading at installation
+        # (the installation day itself belongs to the replaced meter, if any). The whole history of the few
+        # meters whose segments are averaged is taken separately (run_ivh).
         """CREATE TEMP TABLE run_iv ON COMMIT DROP AS
         SELECT meter_id, prev_on, read_on,
                CASE WHEN value >= prev_value OR reversible THEN value - prev_value
                     ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
-        FROM (
-          SELECT x.meter_id, x.read_on, x.value, m.digits, m.reversible,
-                 lag(x.read_on) OVER w AS prev_on, lag(x.value) OVER w AS prev_value
-          FROM (SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_meter
-                UNION ALL
-                SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd
-                JOIN run_meter m ON m.meter_id = rd.meter_id
-                WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on) x
-          JOIN run_meter m ON m.meter_id = x.meter_id
-          WINDOW w AS (PARTITION BY x.meter_id ORDER BY x.read_on)
-        ) q WHERE prev_on IS NOT NULL AND read_on > prev_on""",
+        FROM (SELECT rd.meter_id, rd.read_on, rd.value, m.digits, m.reversible,
+                     coalesce(p.read_on, m.installed_on) AS prev_on, coalesce(p.value, m.initial_reading) AS prev_value
+              FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
+              LEFT JOIN LATERAL (SELECT x.read_on, x.value FROM readings x
+                                 WHERE x.meter_id = rd.meter_id AND x.status = 'accepted' AND x.read_on < rd.read_on
+                                   AND x.read_on >= m.installed_on ORDER BY x.read_on DESC LIMIT 1) p ON true
+              WHERE rd.status = 'accepted' AND rd.read_on >= :d1 AND rd.read_on >= m.installed_on) q
+        WHERE read_on > prev_on""",
         "CREATE INDEX ON run_iv(meter_id, read_on)",
+        # the last reading (for meters silent in the month: the last one before it) and the first day after
+        # the installation reading, for meters that have a reading after it
         """CREATE TEMP TABLE run_last ON COMMIT DROP AS
-        SELECT meter_id, max(read_on) AS last_on, min(prev_on) + 1 AS first_on FROM run_iv GROUP BY meter_id""",
+        SELECT i.meter_id, max(i.read_on) AS last_on, min(m.installed_on) + 1 AS first_on
+        FROM run_iv i JOIN run_meter m USING (meter_id) GROUP BY i.meter_id
+        UNION ALL
+        SELECT m.meter_id, x.read_on, m.installed_on + 1 FROM run_meter m
+        CROSS JOIN LATERAL (SELECT rd.read_on FROM readings rd
+                            WHERE rd.meter_id = m.meter_id AND rd.status = 'accepted' AND rd.read_on < :d1
+                              AND rd.read_on > m.installed_on ORDER BY rd.read_on DESC LIMIT 1) x
+        WHERE NOT EXISTS (SELECT 1 FROM run_iv i WHERE i.meter_id = m.meter_id)""",
         # days on which something changes
         """CREATE TEMP TABLE run_cut ON COMMIT DROP AS
-        SELECT account_id, a_from AS day FROM run_acc
-        UNION SELECT p.account_id, p.valid_from FROM account_parameters p JOIN run_acc r USING (account_id)
+        SELECT c.account_id, c.day FROM (
+        SELECT p.account_id, p.valid_from AS day FROM account_parameters p JOIN run_acc r USING (account_id)
               WHERE p.valid_from > :d1 AND p.valid_from <= :dn
         UNION SELECT x.account_id, x.registered_from FROM residents x JOIN run_acc r USING (account_id)
               WHERE x.registered_from > :d1 AND x.registered_from <= :dn
@@ -116,15 +151,21 @@ def _statements(scope: Scope) -> list[str]:
         UNION SELECT r.account_id, g.day FROM run_acc r CROSS JOIN (
               SELECT valid_from AS day FROM tariffs UNION SELECT valid_from FROM norms
               UNION SELECT valid_from FROM coefficients) g
-              WHERE g.day > :d1 AND g.day <= :dn""",
+              WHERE g.day > :d1 AND g.day <= :dn) c
+        JOIN run_acc r USING (account_id) WHERE c.day > r.a_from AND c.day <= r.a_to""",
+        # segments [s, e]: one for the accounts where nothing changes (most), cut at each change otherwise
         """CREATE TEMP TABLE run_seg ON COMMIT DROP AS
-        SELECT account_id, day AS s, coalesce(lead(day) OVER w - 1, a_to) AS e
-        FROM (SELECT c.account_id, c.day, r.a_to FROM run_cut c JOIN run_acc r USING (account_id)
-              WHERE c.day BETWEEN r.a_from AND r.a_to) x
-        WINDOW w AS (PARTITION BY account_id ORDER BY day)""",
+        SELECT account_id, a_from AS s, a_to AS e, 1::bigint AS nseg FROM run_acc r
+        WHERE NOT EXISTS (SELECT 1 FROM run_cut c WHERE c.account_id = r.account_id)
+        UNION ALL
+        SELECT account_id, day, coalesce(lead(day) OVER w - 1, a_to), count(*) OVER w0
+        FROM (SELECT account_id, a_from AS day, a_to FROM run_acc WHERE account_id IN (SELECT account_id FROM run_cut)
+              UNION ALL
+              SELECT c.account_id, c.day, r.a_to FROM run_cut c JOIN run_acc r USING (account_id)) x
+        WINDOW w AS (PARTITION BY account_id ORDER BY day), w0 AS (PARTITION BY account_id)""",
         # segment attributes: persons, absent persons, improvement, tariff group, meter possible
         """CREATE TEMP TABLE run_sa ON COMMIT DROP AS
-        SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days,
+        SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days, g.nseg,
                coalesce(pr.value_num, nullif(reg.n, 0), po.value_num, 0) AS persons,
                coalesce(ab.n, 0) AS absent,
                coalesce(pi.value_text, r.house_improvement, '') AS improvement,
@@ -149,38 +190,37 @@ def _statements(scope: Scope) -> list[str]:
                    ON x.account_id = g2.account_id AND x.date_from <= g2.s AND x.date_to >= g2.s
                    AND x.date_to - x.date_from + 1 >= :absence_min_days GROUP BY 1, 2) ab
              ON ab.account_id = g.account_id AND ab.s = g.s""",
-        # connected water and sewage services per segment
-        """CREATE TEMP TABLE run_ss ON COMMIT DROP AS
-        SELECT g.*, sv.id AS service_id, sv.kind
-        FROM run_sa g CROSS JOIN services sv
-        LEFT JOIN (SELECT DISTINCT account_id, service_id FROM account_services) own
-             ON own.account_id = g.account_id AND own.service_id = sv.id
-        LEFT JOIN account_services c ON c.account_id = g.account_id AND c.service_id = sv.id
-             AND c.connected_from <= g.s AND coalesce(c.connected_to, 'infinity') >= g.s
-        WHERE sv.active AND sv.kind IN ('cold_water', 'hot_water', 'sewage')
-          AND (c.id IS NOT NULL OR (own.account_id IS NULL AND sv.default_connected))""",
-        # the meter of each water segment, the reading interval covering it, the last reading
+        # the meter of each water segment, the reading interval covering it, the last reading; the method
         f"""CREATE TEMP TABLE run_ws ON COMMIT DROP AS
-        SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
-               ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
-               {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
-               {mi('ss.s')} - {mi('l.last_on')} AS k_silent
-        FROM run_ss ss
-        LEFT JOIN run_meter m ON m.account_id = ss.account_id AND m.service_id = ss.service_id
-             AND m.installed_on <= ss.s AND coalesce(m.removed_on, 'infinity') >= ss.s
-        LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < ss.s AND iv.read_on >= ss.s
-        LEFT JOIN run_last l ON l.meter_id = m.meter_id
-        WHERE ss.kind <> 'sewage'
-        ORDER BY ss.account_id, ss.service_id, ss.s, m.installed_on DESC""",
-        """ALTER TABLE run_ws ADD COLUMN method text, ADD COLUMN with_coef boolean, ADD COLUMN avg_monthly numeric""",
-        """UPDATE run_ws SET method = CASE
+        SELECT q.*, CASE
             WHEN meter_id IS NULL THEN 'norm'
             WHEN broken_from <= s THEN CASE WHEN k_broken < :avg_periods THEN 'average' ELSE 'norm' END
             WHEN rate IS NOT NULL OR s < first_on THEN 'meter'
             WHEN k_silent <= :avg_periods THEN 'average'
-            ELSE 'norm' END,
-          with_coef = (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s)""",
-        # average monthly volume for the segments that need it (a small subset)
+            ELSE 'norm' END AS method,
+          (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s) AS with_coef,
+          NULL::numeric AS avg_monthly
+        FROM (
+          SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
+                 ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
+                 {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
+                 {mi('ss.s')} - {mi('l.last_on')} AS k_silent
+          FROM ({connected("'cold_water', 'hot_water'")}) ss
+          LEFT JOIN run_meter m ON m.account_id = ss.account_id AND m.service_id = ss.service_id
+               AND m.installed_on <= ss.s AND coalesce(m.removed_on, 'infinity') >= ss.s
+          LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < ss.s AND iv.read_on >= ss.s
+          LEFT JOIN run_last l ON l.meter_id = m.meter_id
+          ORDER BY ss.account_id, ss.service_id, ss.s, m.installed_on DESC) q""",
+        # the whole reading history of the meters whose segments are averaged (a small subset)
+        """CREATE TEMP TABLE run_hrd ON COMMIT DROP AS
+        SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_meter
+        WHERE meter_id IN (SELECT meter_id FROM run_ws WHERE method = 'average')
+        UNION ALL
+        SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
+        WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on
+          AND rd.meter_id IN (SELECT meter_id FROM run_ws WHERE method = 'average')""",
+        IV.format(source="run_hrd", table="run_ivh"),
+        # average monthly volume for the segments that need it
         """CREATE TEMP TABLE run_avg ON COMMIT DROP AS
         WITH need AS (
           SELECT DISTINCT w.meter_id,
@@ -203,14 +243,28 @@ def _statements(scope: Scope) -> list[str]:
         SELECT mo.meter_id, count(DISTINCT mo.m_start) AS n_months,
                sum(i.rate * (least(i.read_on, mo.m_end) - greatest(i.prev_on + 1, mo.m_start) + 1))
                  / count(DISTINCT mo.m_start) AS avg_monthly
-        FROM months mo JOIN run_iv i ON i.meter_id = mo.meter_id AND i.prev_on < mo.m_end AND i.read_on >= mo.m_start
+        FROM months mo JOIN run_ivh i ON i.meter_id = mo.meter_id AND i.prev_on < mo.m_end AND i.read_on >= mo.m_start
         GROUP BY mo.meter_id""",
         """UPDATE run_ws w SET avg_monthly = a.avg_monthly FROM run_avg a
            WHERE a.meter_id = w.meter_id AND w.method = 'average' AND a.n_months >= :avg_min_months""",
         "UPDATE run_ws SET method = 'norm' WHERE method = 'average' AND avg_monthly IS NULL",
+        # validity ranges [vf, vt) of tariffs, norms and coefficients (the tenant's value wins on a tie)
+        """CREATE TEMP TABLE run_tariff ON COMMIT DROP AS
+        SELECT service_id, tariff_group, price, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_id, tariff_group ORDER BY valid_from),
+                        'infinity') AS vt FROM tariffs""",
+        """CREATE TEMP TABLE run_norm ON COMMIT DROP AS
+        SELECT service_id, improvement, volume, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_id, improvement ORDER BY valid_from),
+                        'infinity') AS vt FROM norms""",
+        """CREATE TEMP TABLE run_coef ON COMMIT DROP AS
+        SELECT service_kind, value, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_kind ORDER BY valid_from), 'infinity') AS vt
+        FROM (SELECT DISTINCT ON (service_kind, valid_from) service_kind, value, valid_from FROM coefficients
+              ORDER BY service_kind, valid_from, (source = 'tenant') DESC) c""",
         # volumes and prices of water segments
         """CREATE TEMP TABLE run_wv ON COMMIT DROP AS
-        SELECT w.account_id, w.service_id, w.kind, w.s, w.days, w.method,
+        SELECT w.account_id, w.service_id, w.kind, w.s, w.days, w.nseg, w.method,
                CASE w.method
                  WHEN 'meter' THEN coalesce(w.rate, 0) * w.days
                  WHEN 'average' THEN w.avg_monthly * w.days / :nd
@@ -221,54 +275,65 @@ def _statements(scope: Scope) -> list[str]:
                CASE WHEN w.method = 'norm' AND w.with_coef THEN coalesce(k.value, 1) ELSE 1 END AS coefficient,
                w.tariff_group
         FROM run_ws w
-        LEFT JOIN norms n ON n.service_id = w.service_id AND n.improvement = w.improvement
-             AND n.valid_from = (SELECT max(valid_from) FROM norms n2 WHERE n2.service_id = w.service_id
-                                 AND n2.improvement = w.improvement AND n2.valid_from <= w.s)
-        LEFT JOIN tariffs t ON t.service_id = w.service_id AND t.tariff_group = w.tariff_group
-             AND t.valid_from = (SELECT max(valid_from) FROM tariffs t2 WHERE t2.service_id = w.service_id
-                                 AND t2.tariff_group = w.tariff_group AND t2.valid_from <= w.s)
-        LEFT JOIN LATERAL (SELECT value FROM coefficients c WHERE c.service_kind = w.kind AND c.valid_from <= w.s
-                           ORDER BY c.valid_from DESC, (c.source = 'tenant') DESC LIMIT 1) k ON true""",
+        LEFT JOIN run_norm n ON n.service_id = w.service_id AND n.improvement = w.improvement
+             AND n.vf <= w.s AND w.s < n.vt
+        LEFT JOIN run_tariff t ON t.service_id = w.service_id AND t.tariff_group = w.tariff_group
+             AND t.vf <= w.s AND w.s < t.vt
+        LEFT JOIN run_coef k ON k.service_kind = w.kind AND k.vf <= w.s AND w.s < k.vt""",
         # sewage: the sum of the segment's water volumes, or its own norm
-        """CREATE TEMP TABLE run_sv ON COMMIT DROP AS
-        SELECT ss.account_id, ss.service_id, ss.kind, ss.s, ss.days,
-                      CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
+        f"""CREATE TEMP TABLE run_sv ON COMMIT DROP AS
+        SELECT ss.account_id, ss.service_id, ss.kind, ss.s, ss.days, ss.nseg,
+               CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
                CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
                     ELSE coalesce(wsum.v, 0) END AS volume,
                t.price AS tariff, 1::numeric AS coefficient, ss.tariff_group
-        FROM run_ss ss
+        FROM ({connected("'sewage'")}) ss
         LEFT JOIN (SELECT account_id, s, sum(volume) AS v,
-                          (array_agg(method ORDER BY kind = 'cold_water' DESC))[1] AS method
+                          coalesce(min(method) FILTER (WHERE kind = 'cold_water'), min(method)) AS method
                    FROM run_wv GROUP BY 1, 2) wsum
              ON wsum.account_id = ss.account_id AND wsum.s = ss.s
-        LEFT JOIN norms n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
-             AND n.valid_from = (SELECT max(valid_from) FROM norms n2 WHERE n2.service_id = ss.service_id
-                                 AND n2.improvement = ss.improvement AND n2.valid_from <= ss.s)
-        LEFT JOIN tariffs t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
-             AND t.valid_from = (SELECT max(valid_from) FROM tariffs t2 WHERE t2.service_id = ss.service_id
-                                 AND t2.tariff_group = ss.tariff_group AND t2.valid_from <= ss.s)
-        WHERE ss.kind = 'sewage'""",
-        # one row per account × service × method × tariff × coefficient
+        LEFT JOIN run_norm n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
+             AND n.vf <= ss.s AND ss.s < n.vt
+        LEFT JOIN run_tariff t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
+             AND t.vf <= ss.s AND ss.s < t.vt
+        """,
+        # one row per account × service × method × tariff × coefficient; rows without a tariff or a volume
+        # are reported (run_missing) and dropped
+        # (accounts with a single segment need no aggregation: most of them)
         """CREATE TEMP TABLE run_charge ON COMMIT DROP AS
-        SELECT account_id, service_id, method, round(sum(volume), 3) AS volume, tariff, coefficient,
-               round(sum(volume * tariff * coefficient), 2) AS amount, sum(days)::int AS days
-        FROM (SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_wv
+        SELECT account_id, service_id, method, round(volume, 3) AS volume, tariff, coefficient,
+               round(volume * tariff * coefficient, 2) AS amount, days, volume IS NULL AS incomplete
+        FROM run_wv WHERE nseg = 1
+        UNION ALL
+        SELECT account_id, service_id, method, round(volume, 3), tariff, coefficient,
+               round(volume * tariff * coefficient, 2), days, volume IS NULL
+        FROM run_sv WHERE nseg = 1
+        UNION ALL
+        SELECT account_id, service_id, method, round(sum(volume), 3), tariff, coefficient,
+               round(sum(volume * tariff * coefficient), 2),
+               (sum(days) FILTER (WHERE volume IS NOT NULL))::int, bool_or(volume IS NULL)
+        FROM (SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_wv WHERE nseg > 1
               UNION ALL
-              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_sv) x
-        WHERE tariff IS NOT NULL AND volume IS NOT NULL
+              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_sv WHERE nseg > 1) x
         GROUP BY account_id, service_id, method, tariff, coefficient""",
         """CREATE TEMP TABLE run_missing ON COMMIT DROP AS
         SELECT DISTINCT account_id, service_id, CASE WHEN tariff IS NULL THEN 'no_tariff' ELSE 'no_norm' END AS problem
-        FROM (SELECT account_id, service_id, tariff, volume FROM run_wv UNION ALL
-              SELECT account_id, service_id, tariff, volume FROM run_sv) x
-        WHERE tariff IS NULL OR volume IS NULL""",
+        FROM run_charge WHERE tariff IS NULL OR incomplete""",
+        "DELETE FROM run_charge WHERE tariff IS NULL OR volume IS NULL",
     ]
 
 
+RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")  # per sort/hash of a run's statements
+# temp tables only ever scanned whole afterwards: their statistics would not change any plan
+SCANNED_ONCE = {"run_sv", "run_charge", "run_missing", "run_hrd", "run_ivh", "run_avg"}
+STEP_NAMES = {"run_iv": "Интервалы показаний", "run_seg": "Периоды внутри месяца", "run_sa": "Параметры лицевых счетов",
+              "run_ws": "Способ расчёта", "run_avg": "Среднемесячный объём", "run_wv": "Объёмы воды",
+              "run_sv": "Водоотведение", "run_charge": "Суммы начислений"}
 TIMING = os.environ.get("AQUABILL_RUN_TIMING") == "1"  # print each statement's time (diagnostics)
 _CREATED = re.compile(r"\s*CREATE TEMP TABLE (\w+)")
-TEMP_TABLES = ("run_missing", "run_charge", "run_sv", "run_wv", "run_avg", "run_ws", "run_ss", "run_sa",
-               "run_seg", "run_cut", "run_last", "run_iv", "run_meter", "run_acc")
+TEMP_TABLES = ("run_missing", "run_charge", "run_sv", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
+               "run_ivh", "run_hrd", "run_ws", "run_sa", "run_seg", "run_cut", "run_last", "run_iv", "run_meter",
+               "run_acc")
 
 
 async def settings(conn: AsyncConnection) -> dict:
@@ -276,8 +341,10 @@ async def settings(conn: AsyncConnection) -> dict:
     return {k: v for k, v in rows}
 
 
-async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict | None = None) -> None:
-    """Fill `run_charge` (and `run_missing`) for the period and scope, inside the caller's transaction."""
+async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict | None = None,
+                  progress: Callable[[float, str], Awaitable[None]] | None = None) -> None:
+    """Fill `run_charge` (and `run_missing`) for the period and scope, inside the caller's transaction;
+    `progress(fraction 0…1, message)` is called after each step."""
     cfg = cfg or await settings(conn)
     for table in TEMP_TABLES:
         await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
@@ -290,7 +357,11 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
         **scope.params(),
     }
     months = int(cfg.get("average_months", 6))
-    for sql in _statements(scope):
+    if scope.kind in ("tenant", "house"):  # sorts and hashes of whole-tenant sets stay in memory
+        await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
+    statements = _statements(scope)
+    for step, sql in enumerate(statements, 1):
         sql = sql.replace("{n}", str(months))
         used = {k: v for k, v in params.items() if f":{k}" in sql}
         started = time.perf_counter()
@@ -298,5 +369,10 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
         if TIMING:
             print(f"{time.perf_counter() - started:8.3f} s  {' '.join(sql.split())[:90]}", flush=True)
         created = _CREATED.match(sql)
-        if created:  # temp tables are never auto-analysed: give the planner real row counts
+        if created and created.group(1) not in SCANNED_ONCE:  # temp tables are never auto-analysed
+            started = time.perf_counter()
             await conn.execute(text(f"ANALYZE {created.group(1)}"))
+            if TIMING:
+                print(f"{time.perf_counter() - started:8.3f} s  ANALYZE {created.group(1)}", flush=True)
+        if progress is not None:
+            await progress(step / len(statements), STEP_NAMES.get(created.group(1) if created else "", ""))

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.billing_core.adjustments.installments import post_due_instalments
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.run import posting
+from aquabill.billing_core.run.common_property import add_common_property
 from aquabill.billing_core.run.compute import Scope, compute, settings
 
 Progress = Callable[[float, str], Awaitable[None]]
@@ -74,10 +76,18 @@ async def run_billing(
     result = RunResult(run_id, period)
 
     await progress(5, "Расчёт начислений")
-    await compute(conn, period, scope, cfg)
+
+    async def step(fraction: float, message: str) -> None:
+        if scope.kind in ("tenant", "house") and message:
+            await progress(5 + 55 * fraction, f"Расчёт начислений: {message.lower()}")
+
+    await compute(conn, period, scope, cfg, step)
+    await add_common_property(conn, period, cfg)
     if status == "open":
         target = period.first_day
+        await progress(62, "Запись начислений")
         result.charges = await posting.replace_open_period(conn, target, run_id)
+        await post_due_instalments(conn, target, run_id)  # instalments of agreements due this period
     else:
         target = await open_period(conn)
         if target is None:
@@ -97,6 +107,7 @@ async def run_billing(
             qp = Period.of(q)
             sub = Scope("accounts", ids=tuple(accounts))
             await compute(conn, qp, sub, cfg)
+            await add_common_property(conn, qp, cfg)
             await posting.drop_recalculations(conn, target, q)
             n = await posting.post_differences(conn, target, q, run_id)
             if n:

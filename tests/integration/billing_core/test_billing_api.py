@@ -55,6 +55,9 @@ async def test_import_bill_export(client, make_tenant, worker, settings):
                        ("readings", READINGS)):
         await _import(client, h, kind, body)
     accounts = {a["number"]: a["id"] for a in (await client.get("/api/accounts?q=5000", headers=h)).json()["items"]}
+    # search by meter serial (prefix) finds the metered account only
+    found = (await client.get("/api/accounts", params={"q": "ОЗ-"}, headers=h)).json()
+    assert [a["number"] for a in found["items"]] == ["500002"] and found["total"] == 1
 
     # one account answers at once: 1 person by norm
     r = await client.post("/api/billing/runs", headers=h, json={"period": "2024-04", "scope": "account",
