@@ -113,7 +113,7 @@ async def run_billing(
             if n:
                 result.recalculated[str(qp)] = n
     await conn.execute(text(
-        "UPDATE billing_runs SET status = 'done', finished_at = now(), stats = CAST(:st AS jsonb) WHERE id = :id"),
+        "UPDATE billing_runs SET status = 'done', finished_at = clock_timestamp(), stats = CAST(:st AS jsonb) WHERE id = :id"),
         {"id": run_id, "st": json.dumps(result.as_dict(), ensure_ascii=False)})
     await progress(100, "Готово")
     return result
