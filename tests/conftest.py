@@ -202,7 +202,8 @@ class AppServer:
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-               "AQUABILL_REDIS_PREFIX": settings.redis_prefix, "AQUABILL_PORT": str(self.port)}
+               "AQUABILL_REDIS_PREFIX": settings.redis_prefix, "AQUABILL_PORT": str(self.port),
+               "AQUABILL_WS_RECHECK_SECONDS": "0.5"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "aquabill.platform.app:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio", "--log-level", "warning"],

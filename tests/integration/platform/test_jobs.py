@@ -7,6 +7,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.conftest import ADMIN_PASSWORD
+
 
 async def _events_until(ws, predicate, limit_s=20.0):
     seen = []
@@ -99,3 +101,20 @@ async def test_websocket_from_another_site_is_refused(app_servers, make_tenant):
     same_site = {**t.headers, "Origin": server.base}
     async with websockets.connect(server.ws, additional_headers=same_site) as ws:
         assert json.loads(await ws.recv())["type"] == "hello"
+
+
+async def test_websocket_closes_when_its_session_ends(app_servers, make_tenant, client):
+    """A logout (or an expired session, a suspended tenant) closes an open socket within the recheck interval."""
+    t = await make_tenant()
+    login = await client.post("/api/auth/login", json={"tenant": t.tenant.slug, "login": "admin",
+                                                        "password": ADMIN_PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    server = app_servers[0]
+    async with websockets.connect(server.ws, additional_headers=headers) as ws:
+        assert json.loads(await ws.recv())["type"] == "hello"
+        assert (await client.post("/api/auth/logout", headers=headers)).status_code == 200
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(10):
+                while True:
+                    await ws.recv()
+        assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "session ended"
