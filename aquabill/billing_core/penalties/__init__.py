@@ -1,0 +1,27 @@
+"""Penalties (пени) under art. 155 part 14 of the Housing Code: the key-rate table, the federal
+moratoria and rate rules (overridable per tenant) and the day-precise calculation of one debt."""
+
+from aquabill.billing_core.penalties.calc import (
+    Payment,
+    PenaltyResult,
+    PenaltyRow,
+    PenaltyScope,
+    RateDate,
+    RowKind,
+    calculate_penalty,
+    due_date,
+)
+from aquabill.billing_core.penalties.rates import KEY_RATES, KeyRate, rate_on
+from aquabill.billing_core.penalties.rules import (
+    FEDERAL_RULES,
+    Moratorium,
+    PenaltyRules,
+    RateRule,
+    RateRuleKind,
+)
+
+__all__ = [
+    "FEDERAL_RULES", "KEY_RATES", "KeyRate", "Moratorium", "Payment", "PenaltyResult", "PenaltyRow",
+    "PenaltyRules", "PenaltyScope", "RateDate", "RateRule", "RateRuleKind", "RowKind", "calculate_penalty",
+    "due_date", "rate_on",
+]

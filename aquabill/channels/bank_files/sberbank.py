@@ -1,0 +1,350 @@
+"""Sberbank-style payment registry of individuals' payments: one payment per `;`-separated line, an
+optional `=` trailer with the line count and totals.
+
+No public specification of these registries exists (see the reference NOTES: the column layout is agreed
+in each agent's contract), so the column order is a `RegistryLayout` the importer is configured with; the
+default is the order of the payments issue: date; time; branch; cashier; operation id; personal account;
+payer (name and/or address); period; amount; commission; then meter readings as `serial:value` cells.
+
+Partial failure is the rule: a bad line is refused with its number and a Russian reason, the good lines are
+kept. Problems of the file as a whole (a trailer that does not match, lines after the trailer) go to
+`file_errors`; the caller must reject the whole registry then (`accepted` is false).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from aquabill.billing_core.payments.periods import parse_payment_period
+from aquabill.billing_core.periods import Period
+from aquabill.channels.bank_files.common import (
+    BankFileError,
+    LineError,
+    checksum,
+    decode,
+    parse_amount,
+    parse_ru_date,
+)
+
+# Column names a layout may use. `payer_address` is one cell with the name and the address together.
+TEXT_COLUMNS = ("branch", "office", "cashier", "payer", "address", "payer_address")
+KNOWN_COLUMNS = frozenset({
+    "date", "time", "operation_id", "account", "period", "amount", "commission", "transferred", "skip",
+    *TEXT_COLUMNS,
+})
+REQUIRED_COLUMNS = ("date", "operation_id", "account", "amount")
+DEFAULT_COLUMNS = (
+    "date", "time", "branch", "cashier", "operation_id", "account", "payer_address", "period", "amount",
+    "commission",
+)
+TRAILER_FIELDS = frozenset({"count", "amount", "commission", "transferred", "skip"})
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryLayout:
+    """How one agent writes its registry (from the agent's contract)."""
+
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    separator: str = ";"
+    encoding: str | None = None  # None: detected (UTF-8 if valid, else windows-1251)
+    readings: bool = True  # cells after the last column are meter readings `serial:value`
+    trailer_prefix: str = "="
+    trailer: tuple[str, ...] = ("count", "amount", "commission", "transferred")  # fields after the prefix
+    trailer_required: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.columns if c not in KNOWN_COLUMNS]
+        if unknown:
+            raise ValueError(f"Неизвестные столбцы реестра: {', '.join(unknown)}")
+        missing = [c for c in REQUIRED_COLUMNS if c not in self.columns]
+        if missing:
+            raise ValueError(f"В описании реестра нет обязательных столбцов: {', '.join(missing)}")
+        named = [c for c in self.columns if c != "skip"]
+        if len(named) != len(set(named)):
+            raise ValueError("Столбец реестра указан дважды")
+        if any(f not in TRAILER_FIELDS for f in self.trailer):
+            raise ValueError("Неизвестное поле итоговой строки реестра")
+        if not self.separator:
+            raise ValueError("Не указан разделитель полей реестра")
+
+
+DEFAULT_LAYOUT = RegistryLayout()
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    serial: str
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryPayment:
+    line: int
+    paid_on: date
+    paid_time: time | None
+    operation_id: str  # the agent's unique operation number: the idempotency key upstream
+    account: str  # personal account number as the payer gave it
+    amount: Decimal  # paid by the payer, rubles
+    commission: Decimal = Decimal("0.00")
+    transferred: Decimal | None = None  # amount transferred to the utility, when the registry has it
+    period: Period | None = None
+    branch: str = ""
+    office: str = ""
+    cashier: str = ""
+    payer: str = ""
+    address: str = ""
+    payer_address: str = ""
+    readings: tuple[MeterReading, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTrailer:
+    line: int
+    count: int | None
+    amount: Decimal | None
+    commission: Decimal | None
+    transferred: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryParseResult:
+    checksum: str  # sha256 of the raw bytes
+    encoding: str
+    payments: tuple[RegistryPayment, ...]
+    errors: tuple[LineError, ...]  # refused lines
+    warnings: tuple[LineError, ...] = ()  # kept lines with a problem that does not touch the money
+    file_errors: tuple[str, ...] = ()  # the registry as a whole must be rejected
+    trailer: RegistryTrailer | None = None
+    lines_read: int = 0  # payment lines (kept and refused), trailer and blank lines excluded
+
+    @property
+    def accepted(self) -> bool:
+        return not self.file_errors
+
+    @property
+    def operation_ids(self) -> tuple[str, ...]:
+        return tuple(p.operation_id for p in self.payments)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((p.amount for p in self.payments), Decimal("0.00"))
+
+    @property
+    def total_commission(self) -> Decimal:
+        return sum((p.commission for p in self.payments), Decimal("0.00"))
+
+
+_TIME = re.compile(r"^(\d{1,2})[:.-](\d{2})(?:[:.-](\d{2}))?$")
+_READING_VALUE = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def parse_time(raw: str) -> time:
+    m = _TIME.match(raw.strip())
+    if not m:
+        raise ValueError(f"время «{raw.strip()}» не распознано: ожидается ЧЧ:ММ:СС")
+    h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
+    if h > 23 or mi > 59 or s > 59:
+        raise ValueError(f"время «{raw.strip()}» не существует")
+    return time(h, mi, s)
+
+
+def parse_reading(raw: str) -> MeterReading:
+    """`serial:value` (value with `.` or `,`)."""
+    serial, sep, value = raw.strip().rpartition(":")
+    serial, value = serial.strip(), value.strip()
+    if not sep or not serial or not _READING_VALUE.match(value):
+        raise ValueError(f"показание «{raw.strip()}» не распознано: ожидается «номер счётчика:значение»")
+    return MeterReading(serial, Decimal(value.replace(",", ".")))
+
+
+def parse_registry(data: bytes, layout: RegistryLayout = DEFAULT_LAYOUT) -> RegistryParseResult:
+    """Read a whole registry file. Raises `BankFileError` only when the file cannot be read at all."""
+    text, encoding = decode(data, layout.encoding)
+    parser = _Parser(layout)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        parser.feed(number, raw)
+    return parser.finish(checksum(data), encoding)
+
+
+@dataclass
+class _Parser:
+    layout: RegistryLayout
+    payments: list[RegistryPayment] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+    warnings: list[LineError] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    trailer: RegistryTrailer | None = None
+    lines_read: int = 0
+    # money column → every payment line's (number, value or None when unreadable), refused lines included
+    money: dict[str, list[tuple[int, Decimal | None]]] = field(default_factory=dict)
+    seen_ids: dict[str, int] = field(default_factory=dict)
+
+    def feed(self, number: int, raw: str) -> None:
+        line = raw.strip()
+        if not line:
+            return
+        if line.startswith(self.layout.trailer_prefix):
+            if self.trailer is not None:
+                self.file_errors.append(f"Строка {number}: вторая итоговая строка (первая в строке "
+                                        f"{self.trailer.line})")
+                return
+            self.trailer = self._trailer(number, line)
+            return
+        if self.trailer is not None:
+            self.file_errors.append(f"Строка {number}: строка платежа после итоговой строки "
+                                    f"{self.trailer.line}")
+        self.lines_read += 1
+        cells = [c.strip() for c in line.split(self.layout.separator)]
+        # the amount counts for the trailer check even when the line is refused for another reason
+        self._remember_money(number, cells)
+        try:
+            payment, warnings = self._payment(number, cells)
+        except ValueError as exc:
+            self.errors.append(LineError(number, str(exc), raw))
+            return
+        first = self.seen_ids.get(payment.operation_id)
+        if first is not None:
+            self.errors.append(LineError(
+                number, f"операция {payment.operation_id} повторяется (уже в строке {first})", raw))
+            return
+        self.seen_ids[payment.operation_id] = number
+        self.payments.append(payment)
+        self.warnings.extend(LineError(number, w, raw) for w in warnings)
+
+    def _remember_money(self, number: int, cells: list[str]) -> None:
+        for name in ("amount", "commission", "transferred"):
+            if name not in self.layout.columns:
+                continue
+            i = self.layout.columns.index(name)
+            cell = cells[i] if i < len(cells) else None
+            try:
+                value = parse_amount(cell) if cell else None
+            except ValueError:
+                value = None
+            if cell == "" and name != "amount":  # an empty commission is none
+                value = Decimal("0.00")
+            self.money.setdefault(name, []).append((number, value))
+
+    def _payment(self, number: int, cells: list[str]) -> tuple[RegistryPayment, list[str]]:
+        columns = self.layout.columns
+        if len(cells) < len(columns):
+            raise ValueError(f"полей {len(cells)}, а по описанию реестра должно быть не меньше {len(columns)}")
+        values = {name: cells[i] for i, name in enumerate(columns) if name != "skip"}
+        tail = cells[len(columns):]
+        problems: list[str] = []
+        for name in REQUIRED_COLUMNS:
+            if not values[name]:
+                problems.append(f"не заполнено поле «{_CAPTIONS[name]}»")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+        def read(name: str, parse: Callable[[str], Any], default: Any = None) -> Any:
+            raw = values.get(name, "")
+            if not raw:
+                return default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                problems.append(str(exc))
+                return default
+
+        paid_on = read("date", lambda r: parse_ru_date(r, "дата платежа"))
+        paid_time = read("time", parse_time)
+        period = read("period", parse_payment_period)
+        amount = read("amount", lambda r: parse_amount(r, "сумма платежа"))
+        commission = read("commission", lambda r: parse_amount(r, "комиссия"), Decimal("0.00"))
+        transferred = read("transferred", lambda r: parse_amount(r, "сумма к перечислению"))
+        if amount is not None and amount <= 0:
+            problems.append(f"сумма платежа {amount} должна быть больше нуля")
+        if commission is not None and commission < 0:
+            problems.append(f"комиссия {commission} не может быть отрицательной")
+        if transferred is not None and transferred < 0:
+            problems.append(f"сумма к перечислению {transferred} не может быть отрицательной")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+        warnings: list[str] = []
+        readings: list[MeterReading] = []
+        for cell in tail:
+            if not cell:
+                continue
+            if not self.layout.readings:
+                raise ValueError(f"лишнее поле «{cell}» после {len(columns)} полей")
+            try:
+                readings.append(parse_reading(cell))
+            except ValueError as exc:
+                warnings.append(f"платёж принят, но {exc}")
+        assert paid_on is not None and amount is not None
+        payment = RegistryPayment(
+            line=number, paid_on=paid_on, paid_time=paid_time, operation_id=values["operation_id"],
+            account=values["account"], amount=amount, commission=commission, transferred=transferred,
+            period=period, readings=tuple(readings),
+            **{name: values.get(name, "") for name in TEXT_COLUMNS},
+        )
+        return payment, warnings
+
+    def _trailer(self, number: int, line: str) -> RegistryTrailer | None:
+        cells = [c.strip() for c in line[len(self.layout.trailer_prefix):].split(self.layout.separator)]
+        count: int | None = None
+        got: dict[str, Decimal] = {}
+        try:
+            for name, cell in zip(self.layout.trailer, cells, strict=False):
+                if name == "skip" or not cell:
+                    continue
+                if name == "count":
+                    if not cell.isdigit():
+                        raise ValueError(f"число строк «{cell}» не целое")
+                    count = int(cell)
+                else:
+                    got[name] = parse_amount(cell, _TRAILER_CAPTIONS[name])
+        except ValueError as exc:
+            self.file_errors.append(f"Строка {number}: итоговая строка не читается: {exc}")
+            return RegistryTrailer(number, None, None, None, None)
+        return RegistryTrailer(number, count, got.get("amount"), got.get("commission"), got.get("transferred"))
+
+    def finish(self, digest: str, encoding: str) -> RegistryParseResult:
+        if self.lines_read == 0 and not self.errors:
+            raise BankFileError("В реестре нет ни одной строки платежа")
+        self._check_trailer()
+        return RegistryParseResult(
+            checksum=digest, encoding=encoding, payments=tuple(self.payments), errors=tuple(self.errors),
+            warnings=tuple(self.warnings), file_errors=tuple(self.file_errors), trailer=self.trailer,
+            lines_read=self.lines_read,
+        )
+
+    def _check_trailer(self) -> None:
+        t = self.trailer
+        if t is None:
+            if self.layout.trailer_required:
+                self.file_errors.append("В реестре нет итоговой строки (начинается с "
+                                        f"«{self.layout.trailer_prefix}»): реестр мог быть обрезан")
+            return
+        if t.count is not None and t.count != self.lines_read:
+            self.file_errors.append(f"Итоговая строка {t.line}: указано строк {t.count}, "
+                                    f"в реестре {self.lines_read}")
+        for name, caption, expected in (("amount", "сумма платежей", t.amount),
+                                        ("commission", "сумма комиссии", t.commission),
+                                        ("transferred", "сумма к перечислению", t.transferred)):
+            values = self.money.get(name)
+            if expected is None or not values:
+                continue
+            unreadable = [str(n) for n, v in values if v is None]
+            if unreadable:
+                self.file_errors.append(f"Итоговая строка {t.line}: не сверить, {caption} не читается "
+                                        f"в строках {', '.join(unreadable)}")
+                continue
+            actual = sum((v for _, v in values if v is not None), Decimal("0.00"))
+            if actual != expected:
+                self.file_errors.append(f"Итоговая строка {t.line}: {caption} {expected}, "
+                                        f"а по строкам реестра {actual}")
+
+
+_CAPTIONS = {"date": "дата платежа", "operation_id": "номер операции", "account": "лицевой счёт",
+             "amount": "сумма платежа"}
+_TRAILER_CAPTIONS = {"amount": "итоговая сумма", "commission": "итоговая комиссия",
+                     "transferred": "итоговая сумма к перечислению"}
