@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,6 +32,26 @@ class TenantExists(ValueError):
     pass
 
 
+ABANDONED_AFTER = timedelta(minutes=10)  # far longer than any provisioning takes
+
+
+async def _abandoned(engines: EngineRegistry, control_conn: AsyncConnection, tenant: Tenant) -> bool:
+    """A tenant left `provisioning` by a process that died: old enough, and its schema never committed
+    (schema, tables and seed are one transaction, so a missing schema means nothing was made)."""
+    if tenant.status != "provisioning":
+        return False
+    old = (await control_conn.execute(text(
+        "SELECT created_at < now() - make_interval(secs => :s) FROM control.tenants WHERE id = :id"),
+        {"s": ABANDONED_AFTER.total_seconds(), "id": tenant.id})).scalar()
+    if not old:
+        return False
+    engine = await engines.engine(tenant.db_key)
+    async with engine.connect() as conn:
+        made = (await conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :n"),
+                                   {"n": tenant.schema_name})).first()
+    return made is None
+
+
 async def create_tenant(
     engines: EngineRegistry, slug: str, name: str, *, db_key: str = "main", seed: Seeder | None = None
 ) -> Tenant:
@@ -44,7 +65,7 @@ async def create_tenant(
     schema = schema_for(slug)
     async with engines.control.begin() as conn:
         existing = await registry.by_slug(conn, slug)
-        if existing and existing.status != "failed":
+        if existing and existing.status != "failed" and not await _abandoned(engines, conn, existing):
             raise TenantExists(f"Организация с кодом «{slug}» уже существует")
         if existing:
             tenant = existing

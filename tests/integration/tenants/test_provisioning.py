@@ -94,6 +94,22 @@ async def test_create_tenant_twice_is_refused_and_failed_seed_leaves_no_schema(i
     assert t.status == "active"
 
 
+async def test_tenant_left_provisioning_by_a_dead_process_can_be_created_again(isolated_engines):
+    """A process killed mid-provisioning leaves the row `provisioning` and no schema (one transaction)."""
+    engines = isolated_engines
+    async with engines.control.begin() as conn:
+        await registry.insert_tenant(conn, "orphan", "Брошенный", "t_orphan", "main")
+    with pytest.raises(TenantExists):  # a fresh row may be a provisioning still running elsewhere
+        await create_tenant(engines, "orphan", "Брошенный")
+    async with engines.control.begin() as conn:
+        await conn.execute(text("UPDATE control.tenants SET created_at = now() - interval '1 hour' "
+                                "WHERE slug = 'orphan'"))
+    t = await create_tenant(engines, "orphan", "Брошенный")
+    assert t.status == "active"
+    with pytest.raises(TenantExists):  # now it exists for real
+        await create_tenant(engines, "orphan", "Брошенный")
+
+
 async def test_tenant_in_a_second_database(core, client, make_tenant, second_database):
     url = await second_database("db2")
     t = await make_tenant(db_key="db2")
