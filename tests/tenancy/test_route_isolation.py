@@ -68,7 +68,10 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                # parameter kind codes: account_parameters.kind references parameter_kinds.code (the names are marked)
                ("account_parameters", "kind"), ("parameter_kinds", "code"),
                # adjustments (t0004): vocabularies fixed by check constraints
-               ("one_off_charges", "basis"), ("installment_agreements", "status"), ("charges", "source")}
+               ("one_off_charges", "basis"), ("installment_agreements", "status"), ("charges", "source"),
+               # payments (t0005): vocabularies fixed by check constraints
+               ("payment_agents", "kind"), ("payment_agents", "file_format"), ("payment_files", "status"),
+               ("payments", "source"), ("payments", "status"), ("payment_allocations", "kind")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
