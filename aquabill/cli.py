@@ -223,6 +223,48 @@ def import_(
         raise typer.Exit(2)
 
 
+@app.command("payments-import")
+def payments_import(
+    tenant: str,
+    agent: str = typer.Argument(..., help="Код платёжного агента (его формат и описание реестра)"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Реестр или выписка 1С"),
+    as_json: bool = typer.Option(False, "--json", help="Вывести отчёт в JSON"),
+) -> None:
+    """Загрузить файл платежей агента (одна транзакция; повторная загрузка ничего не добавляет). Код выхода:
+    0 — всё загружено, 2 — есть строки с ошибками или повторы, 1 — файл не принят."""
+    import json
+
+    from aquabill.billing_core.errors import BillingError
+    from aquabill.platform.payments_import import import_payment_file
+    from aquabill.tenants.context import tenant_transaction
+
+    data = file.read_bytes()
+
+    async def go(core):
+        t = await _tenant(core, tenant)
+        async with tenant_transaction(core.engines, t) as conn:
+            return await import_payment_file(conn, agent, data, file_name=file.name)
+
+    try:
+        report = _run(go)
+    except BillingError as exc:
+        typer.echo(f"Файл не загружен: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(max_errors=len(report.errors)), ensure_ascii=False, indent=2,
+                              default=str))
+    else:
+        for note in report.notes:
+            typer.echo(note)
+        for e in report.errors:
+            typer.echo(f"строка {e['line']}: {e['error']}" if "error" in e
+                       else f"строка {e['line']} (предупреждение): {e['warning']}")
+        typer.echo(f"файл {report.file_id}: строк {report.lines}, загружено {report.loaded} (неопознанных "
+                   f"{report.unidentified}) на {report.amount} ₽, повторов {report.duplicates}, ошибок {report.failed}")
+    if report.failed or report.duplicates:
+        raise typer.Exit(2)
+
+
 @app.command("bill")
 def bill(
     tenant: str,

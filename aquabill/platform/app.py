@@ -22,6 +22,7 @@ from aquabill.platform.web import (
     adjustments_api,
     audit_api,
     auth_api,
+    balances_api,
     billing_api,
     billing_runs_api,
     card_pages,
@@ -29,6 +30,7 @@ from aquabill.platform.web import (
     imports_api,
     jobs_api,
     pages,
+    payments_api,
     platform_api,
     run_pages,
     users_api,
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *platform_api.ROUTES, *accounts_api.ROUTES, *imports_api.ROUTES, *billing_api.ROUTES, *billing_runs_api.ROUTES, *ws.ROUTES,
         *pages.ROUTES, *card_pages.ROUTES, *run_pages.ROUTES,
         *adjustments_api.ROUTES,
+        *balances_api.ROUTES,
+        *payments_api.ROUTES,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

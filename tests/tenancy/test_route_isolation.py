@@ -93,7 +93,19 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/billing/installments"),
                 ("POST", "/api/billing/installments/{installment_agreement_id:int}/cancel"),
                 # the billing runs page (run_pages.py)
-                ("POST", "/billing/runs")}
+                ("POST", "/billing/runs"),
+                # allocation of payments (balances_api.py)
+                ("POST", "/api/payments/allocate"),
+                # payments in (payments_api.py)
+                ("POST", "/api/payment-agents"), ("PATCH", "/api/payment-agents/{payment_agent_id:int}"),
+                ("POST", "/api/payment-files"), ("POST", "/api/payment-files/{payment_file_id:int}/rollback"),
+                ("POST", "/api/payments"), ("POST", "/api/payments/{payment_id:int}/storno"),
+                ("POST", "/api/payments/{payment_id:int}/transfer"),
+                ("POST", "/api/payments/{payment_id:int}/identify")}
+
+# a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
+RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
+                "CorrespAcc=30101810400000000225|PersAcc=00100001|Sum=12345|PaymPeriod=022024")
 
 VARIANTS = ("bearer", "cookie", "bearer+tenant-headers", "bearer+tenant-query", "bearer+host-A",
             "bearer+host-B", "cookie+host-B", "bearer+host-B-odd")
@@ -338,6 +350,27 @@ class World:
                 "months": 3, "first_period": "2024-03", "service_id": b_service})],
             ("POST", "/api/billing/installments/{installment_agreement_id:int}/cancel"): [
                 None, ("json", {"cancelled_on": "2024-02-20", "note": "из A"})],
+            # allocation: B's account (must be 404), and A's whole tenant (a job)
+            ("POST", "/api/payments/allocate"): [("json", {"account_id": b_account}), ("json", {})],
+            # payments in: A's open period 2024-02; B's account, service and agent code in bodies; a receipt QR
+            # naming an account number A has too (B's own numbers are marked and would be echoed back)
+            ("POST", "/api/payment-agents"): [("json", {
+                "code": f"a_agent_{n}", "name": "Агент из A", "file_format": "sberbank",
+                "file_layout": {"separator": "|"}})],
+            ("PATCH", "/api/payment-agents/{payment_agent_id:int}"): [
+                ("json", {"name": f"Правка агента из A {n}"}),
+                ("json", {"file_layout": {"columns": ["date", "operation_id", "account", "amount"]}})],
+            # (the file is the raw body; a JSON body without ?agent= is refused as invalid, 422)
+            ("POST", "/api/payment-files"): [("json", {"agent": "sberbank", "account_id": b_account})],
+            ("POST", "/api/payment-files/{payment_file_id:int}/rollback"): [None, ("json", {"note": "из A"})],
+            ("POST", "/api/payments"): [
+                ("json", {"account_id": b_account, "amount": "100.00", "paid_on": "2024-02-10"}),
+                ("json", {"account_id": b_account, "amount": "5.00", "paid_on": "2024-02-10", "agent": "cash",
+                          "service_id": b_service, "period": "2024-02", "note": "из A"}),
+                ("json", {"qr": RECEIPT_QR_A, "paid_on": "2024-02-10"})],
+            ("POST", "/api/payments/{payment_id:int}/storno"): [None, ("json", {"note": "из A"})],
+            ("POST", "/api/payments/{payment_id:int}/transfer"): [("json", {"account_id": b_account})],
+            ("POST", "/api/payments/{payment_id:int}/identify"): [("json", {"account_id": b_account})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
@@ -451,6 +484,7 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
     async def seed(conn, _tenant):
         await seed_registry(conn, accounts_count=accounts, seed=rng_seed)
         await seed_billing(conn)
+        await seed_payments(conn)
         if first_id:
             for table in ("users", "roles"):
                 await conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {first_id}"))
@@ -466,6 +500,41 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
         for _ in range(jobs):  # in the registry only: never enqueued, so no worker touches them
             await store.create(conn, "audit.summary", "Сводка журнала изменений", {"date_from": "2024-01-01"}, 1)
     return seed
+
+
+async def seed_payments(conn) -> None:
+    """Payments in: two agents, a registry file per house (stored as received, with a line error), an identified
+    payment per account from its house's file, unidentified payments, a manual payment reversed by storno and
+    its transfer to the next account."""
+    for sql in (
+        "INSERT INTO payment_agents(code, name, kind, inn, contract, file_format, file_layout) VALUES "
+        "('sberbank', 'Сбербанк', 'bank', '7707083893', 'Договор 1', 'sberbank', '{\"separator\": \";\"}'), "
+        "('bank1c', 'Банк, выписка 1С', 'bank', '7707083893', 'Договор 2', '1c', '{}')",
+        "INSERT INTO payment_files(agent_id, file_name, content, checksum, format, lines, loaded, unidentified, "
+        "failed, amount, errors) SELECT g.id, 'reestr-' || h.id || '.txt', convert_to('Реестр дома ' || h.id, 'UTF8'), "
+        "md5('a' || h.id) || md5('b' || h.id), 'sberbank', 3, 2, 0, 1, 300, "
+        "'[{\"line\": 3, \"error\": \"Лицевой счёт не найден\"}]' "
+        "FROM houses h, payment_agents g WHERE g.code = 'sberbank'",
+        "INSERT INTO payments(agent_id, file_id, line_no, operation_id, source, paid_on, amount, commission, "
+        "account_id, account_text, payer, purpose, status, reason) SELECT f.agent_id, f.id, a.id, 'OP-' || a.id, "
+        "'registry', DATE '2024-02-10', 100 + a.id, 1, a.id, a.number, a.holder, 'Оплата воды', 'identified', '' "
+        "FROM accounts a JOIN premises p ON p.id = a.premise_id "
+        "JOIN payment_files f ON f.file_name = 'reestr-' || p.house_id || '.txt'",
+        "INSERT INTO payments(agent_id, operation_id, source, paid_on, amount, account_text, payer, purpose, status, "
+        "reason) SELECT g.id, 'U-' || n, 'bank_1c', DATE '2024-02-11', 50 + n, '9999' || n, 'ООО Плательщик', "
+        "'Оплата по договору', 'unidentified', 'Лицевой счёт 9999' || n || ' не найден' "
+        "FROM generate_series(1, 5) n, payment_agents g WHERE g.code = 'bank1c'",
+        # (every payment has an operation id: marking turns NULLs into the same marked value, unique per agent)
+        "INSERT INTO payments(agent_id, operation_id, source, paid_on, amount, account_id, account_text, payer, "
+        "purpose, status, reason) SELECT g.id, 'M-' || a.id, 'manual', DATE '2024-02-12', 70, a.id, a.number, "
+        "a.holder, 'Касса', 'storno', "
+        "'Ошибка кассира' FROM accounts a, payment_agents g WHERE g.code = 'manual' AND a.id % 10 = 3",
+        "INSERT INTO payments(agent_id, operation_id, source, paid_on, amount, account_id, account_text, payer, "
+        "purpose, status, reason, storno_of) SELECT agent_id, 'T-' || id, 'transfer', paid_on, amount, "
+        "account_id + 1, account_text, payer, purpose, 'identified', 'Перенесён', id FROM payments "
+        "WHERE status = 'storno'",
+    ):
+        await conn.execute(text(sql))
 
 
 async def seed_billing(conn) -> None:

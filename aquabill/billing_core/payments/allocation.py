@@ -1,0 +1,168 @@
+"""Allocation of payments over charges by month of origin: recomputed from scratch, set-based.
+
+The rule (same inputs → same rows; every step is a FIFO match of two ordered streams):
+
+- Debts: the account's charges grouped by (month of origin = coalesce(corrects_period, period), service),
+  all methods netted (recalculation and storno rows land in the month they correct). Positive nets are
+  debts; negative nets are credits.
+- Payments: those with status 'identified' (storno / rolled_back / unidentified never count), in order of
+  (paid_on, id). A negative identified payment (a refund) is recorded whole as a negative advance.
+- Debt order: month of origin, then the tenant's `allocation_service_order` (billing_settings, a JSON
+  list of service codes; services not listed come after, by id), then service id.
+- Steps, each matching what is left of both streams:
+  1. payments naming a period and a service cover that (month, service) item, in payment order;
+  2. payments naming only a period cover that month's items, in service order;
+  3. payments naming only a service cover that service's items, oldest month first;
+  4. credits (negative nets) cover the remaining debts oldest first, as an advance would (no rows: a
+     credit is not a payment; `balances` applies them the same way);
+  5. every payment's remaining amount covers the remaining debts oldest first;
+  6. what is still left of a payment is an advance (kind 'advance', month and service NULL), which the
+     next allocation turns into coverage of later charges.
+  Named claims thus take precedence over earlier unnamed payments for the item they name.
+- Penalties: not charged yet. Hook: when penalty debts exist they enter as their own demand stream
+  (kind 'penalty') — `payments.penalty` names the part for it — before step 5.
+
+A FIFO step: cumulative sums over both streams, partitioned by the match key, give each row an interval
+[lo, hi); a payment covers a debt by the overlap of their intervals.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# the services' rank in the tenant's allocation order
+SERVICE_RANK = """
+    SELECT s.id AS service_id, coalesce(o.ord, 1000000) AS rank
+    FROM services s LEFT JOIN (
+        SELECT t.code, t.ord FROM billing_settings b,
+               jsonb_array_elements_text(CASE WHEN jsonb_typeof(b.value) = 'array' THEN b.value ELSE '[]' END)
+               WITH ORDINALITY AS t(code, ord)
+        WHERE b.key = 'allocation_service_order') o ON o.code = s.code"""
+
+# item nets per account × month of origin × service ({cond} filters charges `c`)
+ITEM_NETS = """
+    SELECT c.account_id, coalesce(c.corrects_period, c.period) AS month, c.service_id, r.rank,
+           sum(c.amount) AS amount
+    FROM charges c JOIN ({rank}) r USING (service_id)
+    WHERE {cond}
+    GROUP BY 1, 2, 3, 4"""
+
+# one FIFO step: demand = remaining debts, supply = remaining payments (or credits), matched by key
+_STEP = """
+    INSERT INTO alloc_out(step, payment_id, account_id, service_id, month, amount)
+    WITH d AS (
+        SELECT account_id, month, service_id, sum(left_) OVER w - left_ AS lo, sum(left_) OVER w AS hi
+        FROM alloc_debt WHERE left_ > 0
+        WINDOW w AS (PARTITION BY {dkey} ORDER BY month, rank, service_id ROWS UNBOUNDED PRECEDING)
+    ), s AS (
+        SELECT id, {skey_cols}, sum(left_) OVER w - left_ AS lo, sum(left_) OVER w AS hi
+        FROM {supply} WHERE left_ > 0 AND {sfilter}
+        WINDOW w AS (PARTITION BY {skey} ORDER BY {sorder} ROWS UNBOUNDED PRECEDING)
+    )
+    SELECT {step}, {payment}, d.account_id, d.service_id, d.month,
+           least(d.hi, s.hi) - greatest(d.lo, s.lo)
+    FROM d JOIN s ON {join} AND d.lo < s.hi AND s.lo < d.hi"""
+
+_SPEND = [
+    """UPDATE alloc_debt d SET left_ = d.left_ - o.amount
+       FROM (SELECT account_id, month, service_id, sum(amount) AS amount FROM alloc_out WHERE step = {step}
+             GROUP BY 1, 2, 3) o
+       WHERE d.account_id = o.account_id AND d.month = o.month AND d.service_id = o.service_id""",
+    """UPDATE {supply} p SET left_ = p.left_ - o.amount
+       FROM (SELECT payment_id AS id, sum(amount) AS amount FROM alloc_out WHERE step = {step} GROUP BY 1) o
+       WHERE p.id = o.id""",
+]
+
+# (demand key, supply key columns, supply filter, join) per step; supply is alloc_pay unless said
+_STEPS = [
+    ("account_id, month, service_id", "account_id, period, service_id",
+     "period IS NOT NULL AND service_id IS NOT NULL",
+     "s.account_id = d.account_id AND s.period = d.month AND s.service_id = d.service_id"),
+    ("account_id, month", "account_id, period", "period IS NOT NULL AND service_id IS NULL",
+     "s.account_id = d.account_id AND s.period = d.month"),
+    ("account_id, service_id", "account_id, service_id", "period IS NULL AND service_id IS NOT NULL",
+     "s.account_id = d.account_id AND s.service_id = d.service_id"),
+    # penalty hook: a penalty demand stream would be matched here, with kind 'penalty'
+    ("account_id", "account_id", "TRUE", "s.account_id = d.account_id"),  # step 4: credits (alloc_credit)
+    ("account_id", "account_id", "TRUE", "s.account_id = d.account_id"),  # step 5: all payments
+]
+_CREDIT_STEP = 4
+
+
+def _filter(column: str, account_ids: list[int] | None) -> str:
+    return "TRUE" if account_ids is None else f"{column} = ANY(CAST(:a AS integer[]))"
+
+
+async def _lock(conn: AsyncConnection, account_ids: list[int] | None) -> None:
+    """Allocations of an account are recomputed by one transaction at a time; a whole-tenant run
+    excludes every account run (transaction-level advisory locks, keyed by the tenant's schema)."""
+    if account_ids is None:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/alloc'), 0)"))
+        return
+    await conn.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || '/alloc'), 0)"))
+    await conn.execute(text(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/alloc'), a) "
+        "FROM (SELECT DISTINCT a FROM unnest(CAST(:a AS integer[])) a ORDER BY a) x"), {"a": account_ids})
+
+
+async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int:
+    params = {} if account_ids is None else {"a": account_ids}
+    await _lock(conn, account_ids)
+    await conn.execute(text("DROP TABLE IF EXISTS pg_temp.alloc_debt, pg_temp.alloc_credit, pg_temp.alloc_pay, pg_temp.alloc_out"))
+    nets = ITEM_NETS.format(rank=SERVICE_RANK, cond=_filter("c.account_id", account_ids))
+    await conn.execute(text(
+        f"CREATE TEMP TABLE alloc_debt ON COMMIT DROP AS SELECT account_id, month, service_id, rank, "
+        f"amount AS left_ FROM ({nets}) n WHERE amount > 0"), params)
+    # credits carry a synthetic id in their stream order (month, service order) for the FIFO
+    await conn.execute(text(
+        f"CREATE TEMP TABLE alloc_credit ON COMMIT DROP AS SELECT row_number() OVER (ORDER BY account_id, month, "
+        f"rank, service_id) AS id, account_id, month, rank, service_id, -amount AS left_ "
+        f"FROM ({nets}) n WHERE amount < 0"), params)
+    await conn.execute(text(
+        "CREATE TEMP TABLE alloc_pay ON COMMIT DROP AS "
+        "SELECT id, account_id, paid_on, period, service_id, amount AS left_ FROM payments "
+        f"WHERE status = 'identified' AND amount > 0 AND {_filter('account_id', account_ids)}"), params)
+    await conn.execute(text(
+        "CREATE TEMP TABLE alloc_out (step integer NOT NULL, payment_id bigint, account_id integer NOT NULL, "
+        "service_id integer, month date, amount numeric(14, 2) NOT NULL) ON COMMIT DROP"))
+    for step, (dkey, skey, sfilter, join) in enumerate(_STEPS, start=1):
+        credit = step == _CREDIT_STEP
+        supply = "alloc_credit" if credit else "alloc_pay"
+        sql = _STEP.format(dkey=dkey, skey=skey, skey_cols=skey, sfilter=sfilter, join=join, supply=supply,
+                           sorder="id" if credit else "paid_on, id", step=step,
+                           payment="NULL::bigint" if credit else "s.id")
+        await conn.execute(text(sql))
+        for spend in _SPEND:
+            await conn.execute(text(spend.format(step=step, supply=supply)))
+    await conn.execute(text(
+        "DELETE FROM payment_allocations WHERE "
+        + ("TRUE" if account_ids is None else
+           "account_id = ANY(CAST(:a AS integer[])) OR payment_id IN (SELECT id FROM payments "
+           "WHERE account_id = ANY(CAST(:a AS integer[])))")), params)
+    inserted = await conn.execute(text("""
+        INSERT INTO payment_allocations(payment_id, account_id, service_id, month_of_origin, kind, amount)
+        SELECT payment_id, account_id, service_id, month, kind, amount FROM (
+            SELECT payment_id, account_id, service_id, month, 'charge' AS kind, sum(amount) AS amount
+            FROM alloc_out WHERE payment_id IS NOT NULL GROUP BY 1, 2, 3, 4
+            UNION ALL
+            SELECT id, account_id, NULL, NULL, 'advance', left_ FROM alloc_pay WHERE left_ > 0
+        ) x
+        UNION ALL
+        SELECT id, account_id, NULL, NULL, 'advance', amount FROM payments
+        WHERE status = 'identified' AND amount < 0 AND """ + _filter("account_id", account_ids) + """
+        ORDER BY 1, 5, 4 NULLS LAST, 3"""), params)
+    await conn.execute(text("DROP TABLE pg_temp.alloc_debt, pg_temp.alloc_credit, pg_temp.alloc_pay, pg_temp.alloc_out"))
+    return inserted.rowcount or 0
+
+
+async def allocate_accounts(conn: AsyncConnection, account_ids: list[int]) -> int:
+    """Recompute the allocations of these accounts from scratch; returns the number of rows written."""
+    if not account_ids:
+        return 0
+    return await _allocate(conn, sorted(set(account_ids)))
+
+
+async def allocate_all(conn: AsyncConnection) -> int:
+    """Recompute the allocations of the whole tenant (the same SQL without an account filter)."""
+    return await _allocate(conn, None)

@@ -1,0 +1,161 @@
+"""Import of payment files: the agent's format and layout choose the reader (`channels.bank_files`), the
+lines become `PaymentLine`s and `billing_core.payments.intake` stores them (one statement per file).
+
+- `sberbank`: a registry of individuals' payments; a registry with file-level problems (trailer totals that do
+  not match, lines after the trailer) is refused whole and not stored.
+- `1c`: a 1CClientBankExchange statement; incoming documents (to the tenant's accounts in the billing setting
+  `bank_accounts`, else to the statement's own accounts) become payments, the personal account is taken from
+  the purpose text («л/с 123», «ЛС 123», «лицевой счет 123»), else the payment is unidentified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aquabill.billing_core.errors import BillingError, NotFoundError
+from aquabill.billing_core.payments import intake, store
+from aquabill.billing_core.payments.purpose import account_in_purpose
+from aquabill.billing_core.payments.store import PaymentLine
+from aquabill.channels.bank_files import (
+    BankDocument,
+    BankFileError,
+    RegistryLayout,
+    parse_registry,
+    parse_statement,
+)
+
+Progress = Callable[[float, str], Awaitable[None]]
+SOURCES = {"sberbank": "registry", "1c": "bank_1c"}
+
+
+class PaymentFileError(BillingError):
+    """The file as a whole is not taken (unreadable, wrong format, registry totals that do not match)."""
+
+
+def layout_from_json(raw: dict[str, Any] | None) -> RegistryLayout:
+    """The agent's `file_layout` as a RegistryLayout (ValueError with a Russian message when invalid)."""
+    raw = dict(raw or {})
+    allowed = set(RegistryLayout.__dataclass_fields__)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(f"Неизвестные параметры описания реестра: {', '.join(unknown)}")
+    for key in ("columns", "trailer"):
+        if key in raw:
+            if not isinstance(raw[key], list) or not all(isinstance(c, str) for c in raw[key]):
+                raise ValueError(f"Параметр «{key}» описания реестра: ожидается список строк")
+            raw[key] = tuple(raw[key])
+    for key, kind in (("separator", str), ("trailer_prefix", str), ("readings", bool), ("trailer_required", bool)):
+        if key in raw and not isinstance(raw[key], kind):
+            raise ValueError(f"Параметр «{key}» описания реестра: неверный тип")
+    if raw.get("encoding") is not None:
+        if not isinstance(raw["encoding"], str):
+            raise ValueError("Параметр «encoding» описания реестра: ожидается строка")
+        try:
+            "".encode(raw["encoding"])
+        except LookupError as exc:
+            raise ValueError(f"Неизвестная кодировка «{raw['encoding']}»") from exc
+    return RegistryLayout(**raw)
+
+
+def count_lines(data: bytes) -> int:
+    """A cheap estimate of the payment lines (to choose between the request and a job)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+async def _bank_accounts(conn: AsyncConnection) -> set[str]:
+    raw = (await conn.execute(text("SELECT value FROM billing_settings WHERE key = 'bank_accounts'"))).scalar()
+    if isinstance(raw, list):
+        return {str(a) for a in raw}
+    return {str(raw)} if raw else set()
+
+
+def _registry_lines(data: bytes, layout: RegistryLayout, report: intake.FileReport) -> list[PaymentLine]:
+    parsed = parse_registry(data, layout)
+    if not parsed.accepted:
+        raise PaymentFileError("Реестр не принят целиком: " + "; ".join(parsed.file_errors))
+    report.lines = parsed.lines_read
+    report.failed = len(parsed.errors)
+    report.errors.extend({"line": e.line, "error": e.message} for e in parsed.errors)
+    report.errors.extend({"line": w.line, "warning": w.message} for w in parsed.warnings)
+    return [PaymentLine(
+        line_no=p.line, operation_id=p.operation_id, paid_on=p.paid_on, amount=p.amount, account_text=p.account,
+        commission=p.commission, period=p.period.first_day if p.period else None,
+        payer=p.payer_address or ", ".join(x for x in (p.payer, p.address) if x),
+        purpose=" ".join(x for x in (p.branch, p.office, p.cashier) if x),
+        readings=tuple((r.serial, r.value) for r in p.readings)) for p in parsed.payments]
+
+
+def _operation_id(d: BankDocument) -> str:
+    return f"{d.date:%Y%m%d}/{d.number}/{d.payer.account or d.payer.inn}/{d.kind}"[:64]
+
+
+async def _statement_lines(conn: AsyncConnection, data: bytes, report: intake.FileReport) -> list[PaymentLine]:
+    st = parse_statement(data)
+    ours = await _bank_accounts(conn)
+    incoming = [d for d in st.documents if d.recipient.account in ours] if ours else list(st.incoming())
+    report.lines = len(st.documents) + len({e.line for e in st.errors})
+    report.failed = len(st.errors)
+    report.errors.extend({"line": e.line, "error": e.message} for e in st.errors)
+    report.errors.extend({"line": w.line, "warning": w.message} for w in st.warnings)
+    skipped = len(st.documents) - len(incoming)
+    if skipped:
+        report.notes.append(f"Документов не в пользу организации (списания и прочие): {skipped}, пропущены")
+    return [PaymentLine(
+        line_no=d.line, operation_id=_operation_id(d), paid_on=d.received_on or d.date, amount=d.amount,
+        account_text=account_in_purpose(d.purpose) or "", payer=d.payer.name or d.payer.inn,
+        purpose=d.purpose) for d in incoming]
+
+
+def _duplicate_file(report: intake.FileReport, earlier: dict[str, Any]) -> intake.FileReport:
+    report.file_id, report.duplicate_file = earlier["id"], True
+    report.lines, report.duplicates, report.errors = earlier["lines"], earlier["loaded"], []
+    report.notes.append(f"Этот файл уже загружен {earlier['created_at']:%d.%m.%Y %H:%M} (файл {earlier['id']}): "
+                        "ничего не добавлено")
+    return report
+
+
+async def import_payment_file(conn: AsyncConnection, agent_code: str, data: bytes, *, file_name: str = "",
+                              user_id: int | None = None, progress: Progress | None = None) -> intake.FileReport:
+    """Store the file as received, read it with the agent's format, load its payments (one statement).
+    The same file again (checksum) or lines with operation ids the agent already has add nothing."""
+    agent = await store.get_agent(conn, code=agent_code)
+    if agent is None:
+        raise NotFoundError(f"Платёжный агент «{agent_code}» не найден", field="agent")
+    fmt = agent["file_format"]
+    if fmt not in SOURCES:
+        raise PaymentFileError(f"У агента «{agent_code}» нет формата файлов (только ручной ввод)", field="agent")
+    if not data:
+        raise PaymentFileError("Файл пуст", field="file")
+    report = intake.FileReport(file_id=None)
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = await store.file_by_checksum(conn, agent["id"], digest)
+    if earlier is not None and earlier["status"] == "loaded":  # the same file again: not even read
+        return _duplicate_file(report, earlier)
+    try:
+        if fmt == "sberbank":
+            try:
+                layout = layout_from_json(agent["file_layout"])
+            except ValueError as exc:
+                raise PaymentFileError(f"Описание реестра агента неверно: {exc}") from exc
+            lines = _registry_lines(data, layout, report)
+        else:
+            lines = await _statement_lines(conn, data, report)
+    except BankFileError as exc:
+        raise PaymentFileError(f"Файл не принят: {exc}", field="file") from exc
+    if progress:
+        await progress(40, "файл прочитан")
+    file_id, earlier = await intake.store_file(conn, agent_id=agent["id"], file_name=file_name, content=data,
+                                               checksum=digest, fmt=fmt, user_id=user_id)
+    report.file_id = file_id
+    if earlier is not None:  # loaded by a concurrent request meanwhile
+        return _duplicate_file(report, earlier)
+    await intake.load_lines(conn, report, lines, agent_id=agent["id"], source=SOURCES[fmt], user_id=user_id)
+    await intake.finish(conn, report)
+    if progress:
+        await progress(100, "загружено")
+    return report
