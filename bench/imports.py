@@ -13,21 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import secrets
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-import asyncpg
+from benchlib import Server, peak_rss_mb
 from sqlalchemy import text
 
 from aquabill.billing_core.imports import import_csv
-from aquabill.platform.devservices import LocalPostgres, free_port
 from aquabill.tenants.context import tenant_transaction
-from aquabill.tenants.databases import EngineRegistry, to_async_url
+from aquabill.tenants.databases import EngineRegistry
 from aquabill.tenants.migrator import migrate_control
 from aquabill.tenants.provisioning import create_tenant
 
@@ -96,7 +91,7 @@ async def run(url: str, n: int, meters: bool) -> int:
               f"audit entries for accounts {rows[4]}")
     finally:
         await engines.dispose()
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"peak RSS {peak_rss_mb():.0f} MiB")
     for f in failures:
         print("FAILED:", f, file=sys.stderr)
     return 1 if failures else 0
@@ -107,28 +102,13 @@ async def main() -> int:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--no-meters", action="store_true", help="only the accounts file")
     args = parser.parse_args()
-    given = os.environ.get("DATABASE_URL")
-    if given:
-        base = given.replace("postgresql+asyncpg://", "postgresql://").split("?")[0].rpartition("/")[0]
-        name = f"aquabill_bench_{secrets.token_hex(4)}"
-        admin = await asyncpg.connect(base + "/postgres")
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            return await run(to_async_url(f"{base}/{name}"), args.accounts, not args.no_meters)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-    tmp = Path(tempfile.mkdtemp(prefix="aquabill-bench-"))
-    if os.geteuid() == 0:
-        os.chmod(tmp, 0o755)  # postgres runs as its own user
-    pg = LocalPostgres(tmp / "pg" / "data", free_port(), fast_unsafe=True)
-    await asyncio.to_thread(pg.start)
+    server = Server()
+    url = await server.start()
     try:
-        return await run(to_async_url(pg.url), args.accounts, not args.no_meters)
+        return await run(url, args.accounts, not args.no_meters)
     finally:
-        await asyncio.to_thread(pg.stop)
-        shutil.rmtree(tmp, ignore_errors=True)
-
+        await server.stop()
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(__file__))
     sys.exit(asyncio.run(main()))

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import PeriodClosedError
+from aquabill.billing_core.errors import ConflictError, PeriodClosedError
 from aquabill.billing_core.periods import Period
 
 
@@ -38,3 +38,30 @@ async def ensure_open(conn: AsyncConnection, day: date, *, until: date | None = 
         raise PeriodClosedError(
             f"Период {period} закрыт: {what} не принимается. Изменения в закрытом периоде вносятся "
             "перерасчётом в текущем периоде.", field=field)
+
+
+async def open_period(conn: AsyncConnection) -> Period | None:
+    """The earliest open period (where corrections of closed periods go), locked against closing; None if none."""
+    found = (await conn.execute(text(
+        "SELECT period FROM periods WHERE status = 'open' ORDER BY period LIMIT 1 FOR SHARE"))).scalar()
+    return Period.of(found) if found is not None else None
+
+
+async def current_open_period(conn: AsyncConnection) -> Period:
+    """`open_period`, refused with a clear error when there is none."""
+    found = await open_period(conn)
+    if found is None:
+        raise ConflictError("Нет открытого расчётного периода: откройте период (выполните расчёт) и повторите")
+    return found
+
+
+async def start_period(conn: AsyncConnection, period: Period) -> None:
+    """A month not started yet gets its (open) `periods` row."""
+    await conn.execute(text("INSERT INTO periods(period) VALUES (:p) ON CONFLICT (period) DO NOTHING"),
+                       {"p": period.first_day})
+
+
+async def open_for_posting(conn: AsyncConnection, period: Period, *, what: str, field: str = "period") -> None:
+    """Refuse a closed period (409 period_closed); a period not started yet is opened (as the run would)."""
+    await ensure_open(conn, period.first_day, what=what, field=field)
+    await start_period(conn, period)

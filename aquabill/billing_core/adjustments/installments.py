@@ -22,16 +22,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.adjustments.periods import (
-    ACTING_USER,
-    current_open_period,
-    open_for_posting,
-    require_service,
-)
+from aquabill.billing_core.adjustments.periods import ACTING_USER
 from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
 from aquabill.billing_core.money import KOPECK, money
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.periods_guard import ensure_open
+from aquabill.billing_core.periods_guard import current_open_period, ensure_open, open_for_posting
+from aquabill.billing_core.reference.services import get_service
 from aquabill.billing_core.registry.queries import require_account
 
 MAX_MONTHS = 120
@@ -109,7 +105,7 @@ async def create_agreement(conn: AsyncConnection, *, account_id: int, number: st
     if service_id is None:
         service_id = await _default_service(conn)
     else:
-        await require_service(conn, service_id)
+        await get_service(conn, service_id)
     period = Period.of(signed_on)
     periods = schedule_periods(first_period, months)
     what = f"соглашение о рассрочке ({period} — {periods[-1]})"

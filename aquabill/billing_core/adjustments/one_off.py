@@ -23,17 +23,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.adjustments.periods import (
-    ACTING_USER,
-    open_for_posting,
-    require_house,
-    require_service,
-)
+from aquabill.billing_core.adjustments.periods import ACTING_USER
 from aquabill.billing_core.errors import BillingError, NotFoundError
 from aquabill.billing_core.money import money
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.periods_guard import ensure_open
-from aquabill.billing_core.registry.queries import require_account
+from aquabill.billing_core.periods_guard import ensure_open, open_for_posting
+from aquabill.billing_core.reference.services import get_service
+from aquabill.billing_core.registry.queries import require_account, require_house
 
 BASES = {"area": "по площади", "residents": "по числу проживающих", "account": "на один лицевой счёт"}
 MAX_AMOUNT = Decimal("1000000000")
@@ -167,7 +163,7 @@ async def create_one_off(conn: AsyncConnection, doc: OneOff, *, dry_run: bool = 
     rows; `accounts` and `amount` count them all."""
     doc = replace(doc, note=(doc.note or "").strip())
     check_one_off(doc)
-    await require_service(conn, doc.service_id)
+    await get_service(conn, doc.service_id)
     if doc.account_id is not None:
         await require_account(conn, doc.account_id)
     if doc.house_id is not None:

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.adjustments.periods import current_open_period
 from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.periods_guard import current_open_period
 from aquabill.billing_core.registry.queries import require_account
 from aquabill.billing_core.run.posting import COMPUTED
 

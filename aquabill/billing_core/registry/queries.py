@@ -70,3 +70,10 @@ async def require_account(conn: AsyncConnection, account_id: int) -> None:
     found = (await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
     if found is None:
         raise NotFoundError("Лицевой счёт не найден", field="account_id")
+
+
+async def require_house(conn: AsyncConnection, house_id: int) -> None:
+    """Raise NotFoundError unless the house exists (in the current tenant)."""
+    found = (await conn.execute(select(houses.c.id).where(houses.c.id == house_id))).first()
+    if found is None:
+        raise NotFoundError("Дом не найден", field="house_id")

@@ -44,7 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.run.compute import settings
+from aquabill.billing_core.run.compute import IV, settings
 
 SERVICE_CODE = "common_cold"
 INDIVIDUAL_METHODS = ("meter", "norm", "average")
@@ -75,16 +75,10 @@ _STATEMENTS = [
     FROM meters m JOIN run_odn_house h ON h.house_id = m.house_id
     JOIN services s ON s.id = m.service_id AND s.kind = 'cold_water'
     WHERE m.kind = 'building' AND m.installed_on < :dn AND (m.removed_on IS NULL OR m.removed_on >= :d1)""",
-    # reading intervals (prev, next] with their daily rate (as compute.py's run_iv) from the readings that matter
+    # reading intervals (prev, next] with their daily rate (compute.IV) from the readings that matter
     # for the month: the installation reading, the last accepted one before the month, those from d1 on
-    """CREATE TEMP TABLE run_odn_iv ON COMMIT DROP AS
-    SELECT meter_id, prev_on, read_on,
-           CASE WHEN value >= prev_value OR reversible THEN value - prev_value
-                ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
-    FROM (
-      SELECT x.meter_id, x.read_on, x.value, m.digits, m.reversible,
-             lag(x.read_on) OVER w AS prev_on, lag(x.value) OVER w AS prev_value
-      FROM (SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_odn_bm
+    IV.format(table="run_odn_iv", meters="run_odn_bm", source="""
+           (SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_odn_bm
             UNION ALL
             SELECT m.meter_id, x.read_on, x.value FROM run_odn_bm m
             CROSS JOIN LATERAL (SELECT rd.read_on, rd.value FROM readings rd
@@ -94,10 +88,7 @@ _STATEMENTS = [
             UNION ALL
             SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd
             JOIN run_odn_bm m ON m.meter_id = rd.meter_id
-            WHERE rd.status = 'accepted' AND rd.read_on >= :d1 AND rd.read_on >= m.installed_on) x
-      JOIN run_odn_bm m ON m.meter_id = x.meter_id
-      WINDOW w AS (PARTITION BY x.meter_id ORDER BY x.read_on)
-    ) q WHERE prev_on IS NOT NULL AND read_on > prev_on""",
+            WHERE rd.status = 'accepted' AND rd.read_on >= :d1 AND rd.read_on >= m.installed_on)"""),
     # the house's metered volume of the month: known only when every day is covered by working meters
     """CREATE TEMP TABLE run_odn_bv ON COMMIT DROP AS
     SELECT b.house_id,

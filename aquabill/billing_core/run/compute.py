@@ -58,14 +58,17 @@ class Scope:
         return {"scope_id": self.id, "scope_ids": list(self.ids)}
 
 
+# the daily rate of a reading interval (prev, next]; a decrease is a rollover through zero unless reversible
+RATE = """CASE WHEN value >= prev_value OR reversible THEN value - prev_value
+                    ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on)"""
+# the reading intervals of the meters in {meters} from the readings in {source} (each interval from the
+# reading before it, by date)
 IV = """CREATE TEMP TABLE {table} ON COMMIT DROP AS
-        SELECT meter_id, prev_on, read_on,
-               CASE WHEN value >= prev_value OR reversible THEN value - prev_value
-                    ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
+        SELECT meter_id, prev_on, read_on, """ + RATE + """ AS rate
         FROM (
           SELECT x.meter_id, x.read_on, x.value, m.digits, m.reversible,
                  lag(x.read_on) OVER w AS prev_on, lag(x.value) OVER w AS prev_value
-          FROM {source} x JOIN run_meter m ON m.meter_id = x.meter_id
+          FROM {source} x JOIN {meters} m ON m.meter_id = x.meter_id
           WINDOW w AS (PARTITION BY x.meter_id ORDER BY x.read_on)
         ) q WHERE prev_on IS NOT NULL AND read_on > prev_on"""
 
@@ -103,10 +106,8 @@ def _statements(scope: Scope) -> list[str]:
         # the month's first day on and the one before it (an index probe), or the initial reading at installation
         # (the installation day itself belongs to the replaced meter, if any). The whole history of the few
         # meters whose segments are averaged is taken separately (run_ivh).
-        """CREATE TEMP TABLE run_iv ON COMMIT DROP AS
-        SELECT meter_id, prev_on, read_on,
-               CASE WHEN value >= prev_value OR reversible THEN value - prev_value
-                    ELSE power(10::numeric, digits) - prev_value + value END / (read_on - prev_on) AS rate
+        f"""CREATE TEMP TABLE run_iv ON COMMIT DROP AS
+        SELECT meter_id, prev_on, read_on, {RATE} AS rate
         FROM (SELECT rd.meter_id, rd.read_on, rd.value, m.digits, m.reversible,
                      coalesce(p.read_on, m.installed_on) AS prev_on, coalesce(p.value, m.initial_reading) AS prev_value
               FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
@@ -219,7 +220,7 @@ def _statements(scope: Scope) -> list[str]:
         SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
         WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on
           AND rd.meter_id IN (SELECT meter_id FROM run_ws WHERE method = 'average')""",
-        IV.format(source="run_hrd", table="run_ivh"),
+        IV.format(source="run_hrd", table="run_ivh", meters="run_meter"),
         # average monthly volume for the segments that need it
         """CREATE TEMP TABLE run_avg ON COMMIT DROP AS
         WITH need AS (

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.adjustments.installments import post_due_instalments
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.periods_guard import open_period, start_period
 from aquabill.billing_core.run import posting
 from aquabill.billing_core.run.common_property import add_common_property
 from aquabill.billing_core.run.compute import Scope, compute, settings
@@ -52,8 +53,6 @@ async def period_status(conn: AsyncConnection, period: Period) -> str | None:
                                {"p": period.first_day})).scalar()
 
 
-async def open_period(conn: AsyncConnection) -> date | None:
-    return (await conn.execute(text("SELECT min(period) FROM periods WHERE status = 'open'"))).scalar()
 
 
 async def _noop(_pct: float, _msg: str) -> None:
@@ -65,8 +64,7 @@ async def run_billing(
 ) -> RunResult:
     status = await period_status(conn, period)
     if status is None:
-        await conn.execute(text("INSERT INTO periods(period) VALUES (:p) ON CONFLICT DO NOTHING"),
-                           {"p": period.first_day})
+        await start_period(conn, period)
         status = "open"
     cfg = await settings(conn)
     run_id = (await conn.execute(text(
@@ -89,9 +87,10 @@ async def run_billing(
         result.charges = await posting.replace_open_period(conn, target, run_id)
         await post_due_instalments(conn, target, run_id)  # instalments of agreements due this period
     else:
-        target = await open_period(conn)
-        if target is None:
+        found = await open_period(conn)
+        if found is None:
             raise PeriodClosed(f"Период {period} закрыт, а открытого периода для перерасчёта нет")
+        target = found.first_day
         await posting.drop_recalculations(conn, target, period.first_day)
         result.recalculated[str(period)] = await posting.post_differences(conn, target, period.first_day, run_id)
     stats = (await conn.execute(text(

@@ -7,29 +7,22 @@ from typing import Any
 from uuid import UUID
 
 from aquabill.platform.jobs.context import JobContext
+from aquabill.platform.jobs.parked_files import parked_file, start_file_job
 from aquabill.platform.jobs.registry import job
-from aquabill.platform.jobs.service import start_job
 from aquabill.platform.payments_import import import_payment_file
 
 KIND = "payments.file"
-FILE_TTL_SECONDS = 24 * 3600
 RESULT_MAX_ERRORS = 1000
 
 
 @job(KIND, "Загрузка файла платежей", resource="payments", action="edit")
 async def payments_file_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    key = ctx.core.keys.import_file(ctx.tenant.id, str(ctx.job_id))
-    data = await ctx.core.redis.get(key)
-    if data is None:
-        raise RuntimeError("Файл платежей не найден (истёк срок хранения или задание запущено без файла): "
-                           "отправьте его заново в POST /api/payment-files")
-    try:
+    async with parked_file(ctx, "Файл платежей не найден (истёк срок хранения или задание запущено без файла): "
+                                "отправьте его заново в POST /api/payment-files") as data:
         async with ctx.transaction() as conn:
             report = await import_payment_file(conn, str(params.get("agent", "")), data,
                                                file_name=str(params.get("file_name") or ""),
                                                user_id=ctx.user_id, progress=ctx.progress)
-    finally:
-        await ctx.core.redis.delete(key)
     return _jsonable(report.as_dict(max_errors=RESULT_MAX_ERRORS))
 
 
@@ -38,7 +31,4 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 
 async def start_payments_file_job(scope, agent: str, data: bytes, file_name: str | None) -> UUID:
-    job_id = await start_job(scope, KIND, {"agent": agent, "file_name": file_name, "bytes": len(data)})
-    await scope.core.redis.set(scope.core.keys.import_file(scope.tenant.id, str(job_id)), data,
-                               ex=FILE_TTL_SECONDS)
-    return job_id
+    return await start_file_job(scope, KIND, {"agent": agent, "file_name": file_name}, data)
