@@ -1,4 +1,4 @@
-"""Service desk: appeals, mail, telephonograms, requests with SLA routes (filled by the contact-center work).
+"""Appeals: appeals, incoming mail, telephonograms (filled by the contact-center work).
 
 Revision ID: t0009
 """

@@ -1,0 +1,17 @@
+"""Requests and works: SLA routes, requests, assignments, works, acts (filled by the contact-center work).
+
+Revision ID: t0010
+"""
+
+revision = "t0010"
+down_revision = "t0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
