@@ -4,7 +4,7 @@ Revision ID: t0010
 """
 
 revision = "t0010"
-down_revision = "t0010"
+down_revision = "t0009"
 branch_labels = None
 depends_on = None
 
