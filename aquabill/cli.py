@@ -278,6 +278,7 @@ def bill(
 
     from sqlalchemy import text
 
+    from aquabill.billing_core.payments.allocation import allocate_scope
     from aquabill.billing_core.periods import Period
     from aquabill.billing_core.run.compute import Scope
     from aquabill.billing_core.run.service import run_billing
@@ -303,7 +304,11 @@ def bill(
                 if acc_id is None:
                     raise typer.BadParameter(f"лицевой счёт {account} не найден")
                 scope = Scope("account", acc_id)
-            return await run_billing(conn, p, scope, progress=progress)
+            result = await run_billing(conn, p, scope, progress=progress)
+        # committed: the scope's payments are spread over the new charges (as the billing job does)
+        async with tenant_transaction(core.engines, t) as conn:
+            await allocate_scope(conn, scope.kind, scope.id)
+        return result
 
     result = _run(go)
     typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))

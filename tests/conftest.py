@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -152,17 +153,38 @@ def _fresh_cookies(request):
 
 
 @pytest.fixture(scope="session")
-async def worker(core):
-    """The arq worker running in the background for the whole session."""
-    w = build_worker(core)
-    task = asyncio.create_task(w.async_run())
+async def worker(settings, core):
+    """The arq worker running in the background for the whole session, as in production apart from the
+    app: in its own thread, event loop and connection pools. (The in-process test client runs each request
+    synchronously on the test's loop; a worker on that loop would stall during a request, and a request
+    waiting for a row lock held by a job would then wait forever.)"""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="arq-worker", daemon=True)
+    thread.start()
+
+    async def start():
+        own = Core.open(settings)
+        w = build_worker(own)
+        return own, w, asyncio.create_task(w.async_run())
+
+    def call(coro):
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    own, w, task = await call(start())
     yield w
-    task.cancel()
-    try:
-        await task
-    except BaseException:
-        pass
-    await w.close()
+
+    async def stop():
+        task.cancel()
+        try:
+            await task
+        except BaseException:
+            pass
+        await w.close()
+        await own.close()
+
+    await call(stop())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
 
 
 class TenantHandle:

@@ -17,21 +17,36 @@ from aquabill import __version__
 from aquabill.platform.config import Settings
 from aquabill.platform.realtime import Hub
 from aquabill.platform.state import Core
+from aquabill.platform.telephony import TelephonySupervisor
 from aquabill.platform.web import (
     accounts_api,
     adjustments_api,
+    appeals_api,
+    appeals_pages,
     audit_api,
     auth_api,
+    balance_pages,
     balances_api,
     billing_api,
     billing_runs_api,
+    calls_api,
+    calls_pages,
     card_pages,
+    close_pages,
+    console_api,
+    console_pages,
     health,
     imports_api,
     jobs_api,
+    month_close_api,
     pages,
+    payment_file_pages,
+    payment_pages,
     payments_api,
+    penalties_api,
     platform_api,
+    requests_api,
+    requests_pages,
     run_pages,
     users_api,
     ws,
@@ -73,8 +88,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.core = core
         app.state.hub = Hub(core.redis, core.keys)
         await app.state.hub.start()
+        app.state.telephony = TelephonySupervisor(core) if settings.telephony else None
+        if app.state.telephony is not None:
+            await app.state.telephony.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        if getattr(app.state, "telephony", None) is not None:
+            await app.state.telephony.stop()
         await app.state.hub.stop()
         await app.state.core.close()
 
@@ -84,7 +104,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *pages.ROUTES, *card_pages.ROUTES, *run_pages.ROUTES,
         *adjustments_api.ROUTES,
         *balances_api.ROUTES,
-        *payments_api.ROUTES,
+        *penalties_api.ROUTES,
+        *payments_api.ROUTES, *payment_pages.ROUTES, *payment_file_pages.ROUTES, *balance_pages.ROUTES,
+        *calls_api.ROUTES,
+        *month_close_api.ROUTES, *close_pages.ROUTES,
+        *console_api.ROUTES,
+        *console_pages.ROUTES,
+        *calls_pages.ROUTES,
+        *appeals_api.ROUTES, *appeals_pages.ROUTES,
+        *requests_api.ROUTES, *requests_pages.ROUTES,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

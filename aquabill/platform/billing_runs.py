@@ -1,7 +1,8 @@
 """Starting a billing run: one code path for the API and the pages.
 
-A run of one account is done in the request (it takes milliseconds); a run of a house or of the whole
-tenant becomes the job `billing.run` (enqueued after the request commits, progress over the WebSocket).
+A run of one account is done in the request (it takes milliseconds) and its payments are reallocated in
+the same transaction; a run of a house or of the whole tenant becomes the job `billing.run` (enqueued after
+the request commits, progress over the WebSocket), which reallocates its scope once the run has committed.
 Re-running an open period replaces its computed charges (idempotent); see billing_core/run/service.py.
 """
 
@@ -14,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.billing_core.payments.allocation import allocate_scope
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.run.compute import Scope
 from aquabill.billing_core.run.service import PeriodClosed, RunResult, run_billing
@@ -55,6 +57,8 @@ async def start_billing_run(ctx, period: Period, scope: Scope) -> StartedRun:
             result = await run_billing(ctx.conn, period, scope)
         except PeriodClosed as exc:
             raise Invalid(str(exc)) from exc
+        # the account's payments over its new charges, committed with them (milliseconds, one account)
+        await allocate_scope(ctx.conn, scope.kind, scope.id)
         return StartedRun(period, scope, result=result)
     if scope.kind == "house" and not (await ctx.conn.execute(
             text("SELECT 1 FROM houses WHERE id = :id"), {"id": scope.id})).first():

@@ -41,6 +41,8 @@ class Settings:
     db_pool_size: int = 10
     cookie_secure: bool = False
     timezone: str = "Europe/Moscow"  # how pages show times (stored in UTC)
+    telephony: bool = True  # this process supervises tenants' AMI connections (see platform/telephony)
+    telephony_scan_seconds: float = 5.0  # how often leases are renewed and new connections picked up
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -61,6 +63,8 @@ class Settings:
             db_pool_size=_int(env, "AQUABILL_DB_POOL_SIZE", 10),
             cookie_secure=env.get("AQUABILL_COOKIE_SECURE", "0") in ("1", "true", "yes"),
             timezone=env.get("AQUABILL_TIMEZONE", "Europe/Moscow"),
+            telephony=env.get("AQUABILL_TELEPHONY", "1") not in ("0", "false", "no"),
+            telephony_scan_seconds=float(env.get("AQUABILL_TELEPHONY_SCAN_SECONDS") or 5.0),
         )
         return replace(settings, **overrides) if overrides else settings
 

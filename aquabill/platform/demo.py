@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
+from aquabill.platform.appeals.demo import seed_appeals
 from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.demo_billing import seed_billing
 from aquabill.platform.state import Core
@@ -87,6 +88,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
         await admin(conn, tenant)
         await seed_registry(conn)
         await seed_billing(conn, today=date.today())
+        await seed_appeals(conn, today=date.today())
 
     return await create_tenant(core.engines, DEMO_SLUG, DEMO_NAME, seed=seed), True
 

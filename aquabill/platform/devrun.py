@@ -60,6 +60,7 @@ async def _serve(settings: Settings) -> None:
     from aquabill.platform.demo import DEMO_ADMIN, ensure_demo, ensure_platform_admin
     from aquabill.platform.jobs.worker import build_worker
     from aquabill.platform.state import Core
+    from aquabill.platform.telephony.demo_pbx import DemoPbx
     from aquabill.tenants.provisioning import migrate_all
 
     core = Core.open(settings)
@@ -80,13 +81,21 @@ async def _serve(settings: Settings) -> None:
         "Остановка: Ctrl-C",
         "",
     ]), flush=True)
+    pbx = DemoPbx()
+    pbx_port = await pbx.start(core, tenant)
+    print(f"Демо-АТС (AMI) на 127.0.0.1:{pbx_port}: кнопка «Симулировать звонок» в разделе «Контакт-центр».",
+          flush=True)
     worker = build_worker(core)
     worker_task = asyncio.create_task(worker.async_run())
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+    app = create_app(settings)
+    app.state.demo_pbx = pbx
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                            log_level="info", ws="websockets-sansio"))
     try:
         await server.serve()
     finally:
+        with contextlib.suppress(Exception):
+            await pbx.stop()
         worker_task.cancel()
         with contextlib.suppress(BaseException):
             await worker_task

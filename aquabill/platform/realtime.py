@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -21,26 +22,84 @@ from aquabill.platform.keys import Keys
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000
+# A tenant's events arriving within this window go out as one frame (a JSON array), so that a busy
+# tenant costs each socket at most 1000/COALESCE_MS frames a second; a quiet one gets each event at once.
+COALESCE_MS = float(os.environ.get("AQUABILL_WS_COALESCE_MS", "25"))
+
+
+# Sequence number, replay log and fan-out in one atomic step, so sequence order = delivery order.
+# KEYS: seq counter, replay log (sorted set scored by seq), channel. ARGV: the event's JSON object
+# without its opening brace, the replay length, the replay key's lifetime (seconds).
+_PUBLISH = """
+local seq = redis.call('INCR', KEYS[1])
+local payload = '{"seq": ' .. seq .. ', ' .. ARGV[1]
+redis.call('ZADD', KEYS[2], seq, payload)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+redis.call('PUBLISH', KEYS[3], payload)
+return seq
+"""
+REPLAY_EVENTS = 2000  # events of a tenant kept for reconnecting clients …
+REPLAY_SECONDS = 300  # … and for how long at most
 
 
 async def publish(redis: Redis, keys: Keys, tenant_id: int, event_type: str, data: dict[str, Any]) -> int:
-    """Publish one event to a tenant's channel; returns its per-tenant sequence number."""
-    seq = await redis.incr(keys.events_seq(tenant_id))
-    payload = json.dumps({"seq": seq, "type": event_type, "ts": time.time(), "data": data},
-                         ensure_ascii=False, default=str)
-    await redis.publish(keys.events_channel(tenant_id), payload)
-    return seq
+    """Publish one event to a tenant's channel; returns its per-tenant sequence number.
+
+    The event is also kept in the tenant's replay log (the last REPLAY_EVENTS events, REPLAY_SECONDS at
+    most) so a client that reconnects gets what it missed (`replay_since`).
+    """
+    body = json.dumps({"type": event_type, "ts": time.time(), "data": data}, ensure_ascii=False, default=str)
+    seq = await redis.eval(_PUBLISH, 3, keys.events_seq(tenant_id), keys.events_replay(tenant_id),
+                           keys.events_channel(tenant_id), body[1:], REPLAY_EVENTS, REPLAY_SECONDS)
+    return int(seq)
+
+
+async def current_seq(redis: Redis, keys: Keys, tenant_id: int) -> int:
+    return int(await redis.get(keys.events_seq(tenant_id)) or 0)
+
+
+async def replay_since(redis: Redis, keys: Keys, tenant_id: int, since: int) -> list[tuple[int, str]] | None:
+    """The tenant's events after `since` as (seq, JSON text), oldest first; None when some of them are
+    no longer kept (the client must reload its state instead of resuming)."""
+    last = await current_seq(redis, keys, tenant_id)
+    if since >= last:
+        return [] if since == last else None  # since > last: the counter was reset
+    rows = await redis.zrangebyscore(keys.events_replay(tenant_id), f"({since}", "+inf", withscores=True)
+    events = [(int(score), raw.decode() if isinstance(raw, bytes) else raw) for raw, score in rows]
+    if not events or events[0][0] != since + 1:
+        return None
+    horizon = time.time() - REPLAY_SECONDS
+    if json.loads(events[0][1]).get("ts", 0) < horizon:
+        return None
+    return events
+
+
+class Frame:
+    """Events of one tenant delivered together: the same text goes to every socket of the tenant."""
+
+    __slots__ = ("events", "first", "last", "text")
+
+    def __init__(self, events: list[tuple[int, str]]) -> None:
+        self.events = events  # (seq, JSON text), in order
+        self.first, self.last = events[0][0], events[-1][0]
+        self.text = join(events)
+
+
+def join(events: list[tuple[int, str]]) -> str:
+    """One event as itself, several as a JSON array (in order)."""
+    return events[0][1] if len(events) == 1 else "[" + ",".join(t for _, t in events) + "]"
 
 
 class Subscription:
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
 
-    def offer(self, event: dict[str, Any]) -> None:
+    def offer(self, frame: Frame) -> None:
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.overflowed = True  # the socket loop closes it; the client reconnects
 
@@ -54,6 +113,9 @@ class Hub:
         self._pubsub = None
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self._pending: dict[int, list[tuple[int, str]]] = {}
+        self._last_flush: dict[int, float] = {}
+        self._window = COALESCE_MS / 1000
 
     async def start(self) -> None:
         self._pubsub = self.redis.pubsub()
@@ -112,9 +174,32 @@ class Hub:
             tenant_id = self._channels.get(msg["channel"])
             if tenant_id is None:
                 continue
-            try:
-                event = json.loads(msg["data"])
-            except ValueError:
+            raw = msg["data"]
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            try:  # parsed once per event, not per client: clients get the text as published
+                seq = int(json.loads(text)["seq"])
+            except (ValueError, KeyError, TypeError):
                 continue
-            for sub in list(self._subs.get(tenant_id, ())):
-                sub.offer(event)
+            self._arrived(tenant_id, seq, text)
+
+    def _arrived(self, tenant_id: int, seq: int, text: str) -> None:
+        pending = self._pending.get(tenant_id)
+        if pending is not None:  # a flush is already scheduled
+            pending.append((seq, text))
+            return
+        loop = asyncio.get_running_loop()
+        self._pending[tenant_id] = [(seq, text)]
+        wait = self._last_flush.get(tenant_id, 0.0) + self._window - loop.time()
+        if wait <= 0:
+            self._flush(tenant_id)
+        else:
+            loop.call_later(wait, self._flush, tenant_id)
+
+    def _flush(self, tenant_id: int) -> None:
+        events = self._pending.pop(tenant_id, None)
+        self._last_flush[tenant_id] = asyncio.get_running_loop().time()
+        if not events:
+            return
+        frame = Frame(events)
+        for sub in list(self._subs.get(tenant_id, ())):
+            sub.offer(frame)

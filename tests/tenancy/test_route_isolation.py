@@ -71,7 +71,20 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("one_off_charges", "basis"), ("installment_agreements", "status"), ("charges", "source"),
                # payments (t0005): vocabularies fixed by check constraints
                ("payment_agents", "kind"), ("payment_agents", "file_format"), ("payment_files", "status"),
-               ("payments", "source"), ("payments", "status"), ("payment_allocations", "kind")}
+               ("payments", "source"), ("payments", "status"), ("payment_allocations", "kind"),
+               # penalties (t0006): vocabularies fixed by check constraints; a deferral's improvement is set
+               # exactly when its scope is 'improvement'
+               ("penalty_rules", "kind"), ("penalty_rules", "origin"), ("penalty_deferrals", "scope"),
+               ("penalty_deferrals", "improvement"), ("penalty_runs", "status"), ("penalty_charges", "kind"),
+               # requests and works (t0010): vocabularies fixed by check constraints
+               ("request_routes", "kind"), ("requests", "kind"), ("requests", "status"), ("request_events", "kind"),
+               # telephony (t0008): vocabularies fixed by check constraints
+               ("calls", "status"), ("calls", "direction"),
+               # month close (t0007): vocabularies fixed by check constraints
+               ("period_divisions", "status"), ("close_checks", "code"), ("close_check_runs", "outcome"),
+               ("period_closes", "action"),
+               # appeals (t0009): vocabularies fixed by check constraints
+               ("appeals", "source"), ("appeals", "status"), ("telephonograms", "kind")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -101,7 +114,38 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/payment-files"), ("POST", "/api/payment-files/{payment_file_id:int}/rollback"),
                 ("POST", "/api/payments"), ("POST", "/api/payments/{payment_id:int}/storno"),
                 ("POST", "/api/payments/{payment_id:int}/transfer"),
-                ("POST", "/api/payments/{payment_id:int}/identify")}
+                ("POST", "/api/payments/{payment_id:int}/identify"),
+                # payments pages (payment_pages.py, payment_file_pages.py)
+                ("POST", "/payments"), ("POST", "/payments/{payment_id:int}/storno"),
+                ("POST", "/payments/{payment_id:int}/transfer"), ("POST", "/payments/{payment_id:int}/identify"),
+                ("POST", "/payments/files"), ("POST", "/payments/files/{payment_file_id:int}/rollback"),
+                # telephony (calls_api.py)
+                ("POST", "/api/calls/originate"), ("POST", "/api/calls/{call_id:int}/callback"),
+                ("PUT", "/api/telephony/connection"),
+                # requests and works (requests_api.py)
+                ("POST", "/api/service-divisions"), ("PATCH", "/api/service-divisions/{division_id:int}"),
+                ("POST", "/api/executors"), ("PATCH", "/api/executors/{executor_id:int}"),
+                ("POST", "/api/request-routes"), ("PATCH", "/api/request-routes/{request_route_id:int}"),
+                ("POST", "/api/request-routes/{request_route_id:int}/phases"),
+                ("PATCH", "/api/route-phases/{route_phase_id:int}"), ("POST", "/api/requests"),
+                ("POST", "/api/requests/{request_id:int}/accept"), ("POST", "/api/requests/{request_id:int}/assign"),
+                ("POST", "/api/requests/{request_id:int}/advance"), ("POST", "/api/requests/{request_id:int}/close"),
+                ("POST", "/api/requests/{request_id:int}/cancel"), ("POST", "/api/requests/{request_id:int}/documents"),
+                ("POST", "/api/requests/{request_id:int}/works"), ("POST", "/api/requests/{request_id:int}/act"),
+                # month close and divisions (month_close_api.py, close_pages.py)
+                ("POST", "/api/month-close/{period:str}/checks"), ("POST", "/api/month-close/{period:str}/close"),
+                ("POST", "/api/month-close/{period:str}/reopen"), ("PUT", "/api/month-close/checks"),
+                ("POST", "/api/divisions"), ("PATCH", "/api/divisions/{division_id:int}"), ("POST", "/billing/close"),
+                # appeals, mail, telephonograms (appeals_api.py, appeals_pages.py)
+                ("POST", "/api/appeals"), ("PATCH", "/api/appeals/{appeal_id:int}"), ("POST", "/api/appeals/from-call"),
+                ("POST", "/api/mailboxes"), ("PATCH", "/api/mailboxes/{mailbox_id:int}"),
+                ("POST", "/api/mailboxes/{mailbox_id:int}/poll"), ("POST", "/api/telephonograms"),
+                ("POST", "/appeals"), ("POST", "/appeals/{appeal_id:int}"), ("POST", "/telephonograms"),
+                # penalties (penalties_api.py)
+                ("POST", "/api/penalties/runs"), ("POST", "/api/penalties/storno"), ("POST", "/api/key-rates"),
+                ("POST", "/api/penalty-deferrals"),
+                # agents' presence (console_api.py)
+                ("PUT", "/api/console/presence"), ("POST", "/api/console/demo-call")}
 
 # a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
 RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
@@ -221,6 +265,8 @@ class World:
                 return sorted({t for t, _ in self.b_audit}), {t for t, _ in self.a_audit}
             if name.endswith("id"):
                 return sorted({r for _, r in self.b_audit}, key=int), {r for _, r in self.a_audit}
+            if name == "period":  # a month (month close): A's open month, which its checks refuse to close
+                return ["2024-02"], {"2024-02"}
             return sorted(self.b_ids), set(self.a_ids)
         raise AssertionError(f"no B values for a path parameter of type {type_name}: extend World._pool")
 
@@ -274,6 +320,7 @@ class World:
         n = next(self.counter)
         b_user = self.b_ids["users"][-1]
         b_service, b_account = self.b_ids["services"][-1], self.b_ids["accounts"][-1]
+        b_division = self.b_ids["divisions"][-1]
         a_login = {"tenant": self.a.tenant.slug, "login": "admin", "password": ADMIN_PASSWORD}
         known: dict[tuple[str, str], list[tuple[str, Any] | None]] = {
             ("POST", "/api/users"): [("json", {
@@ -371,6 +418,106 @@ class World:
             ("POST", "/api/payments/{payment_id:int}/storno"): [None, ("json", {"note": "из A"})],
             ("POST", "/api/payments/{payment_id:int}/transfer"): [("json", {"account_id": b_account})],
             ("POST", "/api/payments/{payment_id:int}/identify"): [("json", {"account_id": b_account})],
+            # payments pages: forms echo their values, so account numbers A has too (B's own are marked)
+            ("POST", "/payments"): [
+                ("form", {"account_number": "00100001", "amount": "100,00", "paid_on": "2024-02-10", "agent": "cash"}),
+                ("form", {"qr": RECEIPT_QR_A, "paid_on": "2024-02-10"})],
+            ("POST", "/payments/{payment_id:int}/storno"): [("form", {"note": "из A"})],
+            ("POST", "/payments/{payment_id:int}/transfer"): [("form", {"account_number": "00100001"})],
+            ("POST", "/payments/{payment_id:int}/identify"): [("form", {"account_number": "00100001"})],
+            # (a form without the file is refused on the page; the agent is A's and B's code alike)
+            ("POST", "/payments/files"): [("form", {"agent": "sberbank"})],
+            ("POST", "/payments/files/{payment_file_id:int}/rollback"): [("form", {})],
+            # telephony: B's account; A's connection stays disabled (nothing may connect anywhere)
+            ("POST", "/api/calls/originate"): [("json", {"extension": "101", "account_id": b_account}),
+                                                ("json", {"extension": "101", "number": "89161234567"})],
+            ("POST", "/api/calls/{call_id:int}/callback"): [("json", {"extension": "101"})],
+            ("PUT", "/api/telephony/connection"): [("json", {
+                "host": "127.0.0.1", "port": 9, "username": f"a-ami-{n}", "secret": "a-secret", "enabled": False})],
+            # requests and works: B's user, division, house, account and appeal ids in bodies
+            ("POST", "/api/service-divisions"): [("json", {"code": f"a-div-{n}", "name": "Участок из A",
+                                                           "head_user_id": b_user,
+                                                           "parent_id": self.b_ids["divisions"][-1]})],
+            ("PATCH", "/api/service-divisions/{division_id:int}"): [("json", {"name": f"Правка из A {n}"})],
+            ("POST", "/api/executors"): [("json", {"user_id": b_user, "division_id": self.b_ids["divisions"][-1],
+                                                   "cap": 3, "house_ids": [self.b_ids["houses"][-1]]})],
+            ("PATCH", "/api/executors/{executor_id:int}"): [("json", {"cap": 4}), ("json", {"house_ids": [1]})],
+            ("POST", "/api/request-routes"): [("json", {"code": f"a-route-{n}", "name": "Маршрут из A", "kind": "planned",
+                                                        "phases": [{"name": "Этап", "time_limit_minutes": 600}]})],
+            ("PATCH", "/api/request-routes/{request_route_id:int}"): [("json", {"name": f"Правка из A {n}"})],
+            ("POST", "/api/request-routes/{request_route_id:int}/phases"): [("json", {
+                "name": "Этап из A", "time_limit_minutes": 600, "division_id": self.b_ids["divisions"][-1],
+                "executor_user_id": b_user, "required_documents": ["Акт"]})],
+            ("PATCH", "/api/route-phases/{route_phase_id:int}"): [("json", {"time_limit_minutes": 900})],
+            ("POST", "/api/requests"): [
+                ("json", {"kind": "emergency", "account_id": b_account, "description": "Из A", "appeal_id": 1}),
+                ("json", {"kind": "planned", "house_id": self.b_ids["houses"][-1], "description": "Из A",
+                          "route_id": self.b_ids["request_routes"][-1]})],
+            ("POST", "/api/requests/{request_id:int}/accept"): [None],
+            ("POST", "/api/requests/{request_id:int}/assign"): [("json", {"user_id": b_user})],
+            ("POST", "/api/requests/{request_id:int}/advance"): [None],
+            ("POST", "/api/requests/{request_id:int}/close"): [None, ("json", {"note": "из A"})],
+            ("POST", "/api/requests/{request_id:int}/cancel"): [("json", {"note": "из A"})],
+            ("POST", "/api/requests/{request_id:int}/documents"): [("json", {"name": "Фото", "content_base64": "QQ=="})],
+            ("POST", "/api/requests/{request_id:int}/works"): [("json", {
+                "description": "Из A", "labour_cost": "100.00", "materials": [{"name": "Кран", "quantity": 1,
+                                                                              "price": "50.00"}]})],
+            ("POST", "/api/requests/{request_id:int}/act"): [None, ("json", {"account_id": b_account,
+                                                                              "period": "2024-02"})],
+            # month close: A's open month 2024-02 (A's checks block its close: unbilled accounts); B's division ids
+            ("POST", "/api/month-close/{period:str}/checks"): [("json", {}), ("json", {"division_id": b_division})],
+            ("POST", "/api/month-close/{period:str}/close"): [
+                ("json", {"accept_warnings": True}), ("json", {"division_id": b_division, "accept_warnings": True})],
+            ("POST", "/api/month-close/{period:str}/reopen"): [("json", {"reason": "из A", "division_id": b_division})],
+            ("PUT", "/api/month-close/checks"): [("json", {"checks": [
+                {"code": "old_unidentified_payments", "parameter": 7}, {"code": "unfinished_runs", "blocking": True}]})],
+            ("POST", "/api/divisions"): [("json", {"code": f"a-mc-div-{n}", "name": "Участок из A"}),
+                                         ("json", {"code": f"a-mc-div-b{n}", "name": "Участок из A",
+                                                   "house_ids": [self.b_ids["houses"][-1]]})],
+            ("PATCH", "/api/divisions/{division_id:int}"): [("json", {"name": f"Правка участка из A {n}"})],
+            ("POST", "/billing/close"): [
+                ("form", {"period": "2024-02", "division_id": str(b_division), "action": "check"}),
+                ("form", {"period": "2024-02", "action": "close", "accept_warnings": "1"})],
+            # appeals: B's account, house, street, user and call ids in bodies; A's mailboxes point nowhere
+            ("POST", "/api/appeals"): [
+                ("json", {"kind": "complaint", "source": "phone", "subject": f"Из A {n}", "text": "из A"}),
+                ("json", {"kind": "complaint", "account_id": b_account, "subject": "из A"}),
+                ("json", {"house_id": self.b_ids["houses"][-1], "operator_id": b_user, "subject": "из A"})],
+            ("PATCH", "/api/appeals/{appeal_id:int}"): [("json", {"result": f"Из A {n}", "status": "in_work"}),
+                                                        ("json", {"operator_id": b_user}),
+                                                        ("json", {"account_id": b_account})],
+            ("POST", "/api/appeals/from-call"): [("json", {"call_id": self.b_ids["calls"][-1], "subject": "из A"}),
+                                                 ("json", {"call_id": 1, "account_id": b_account})],
+            ("POST", "/api/mailboxes"): [("json", {"name": f"Ящик A {n}", "host": "127.0.0.1", "port": 9,
+                                                   "use_ssl": False, "username": "a", "password": "a-pass",
+                                                   "enabled": False})],
+            ("PATCH", "/api/mailboxes/{mailbox_id:int}"): [("json", {"name": f"Правка ящика A {n}"}),
+                                                           ("json", {"password": "a-new-pass", "port": 9})],
+            ("POST", "/api/mailboxes/{mailbox_id:int}/poll"): [None],
+            ("POST", "/api/telephonograms"): [
+                ("json", {"from_org": "Из A", "text": "из A", "valid_from": "2024-02-01T00:00:00+03:00",
+                          "house_ids": [self.b_ids["houses"][-1]]}),
+                ("json", {"from_org": "Из A", "text": "из A", "valid_from": "2024-02-01T00:00:00+03:00",
+                          "street_ids": [self.b_ids["streets"][-1]]})],
+            ("POST", "/appeals"): [("form", {"kind": "complaint", "source": "visit", "account_number": "00100001",
+                                             "subject": f"Из A {n}"})],
+            ("POST", "/appeals/{appeal_id:int}"): [("form", {"status": "in_work", "result": "из A", "take": "1"})],
+            ("POST", "/telephonograms"): [("form", {"from_org": "Из A", "text": "из A", "valid_from": "2024-02-01T08:00",
+                                                    "house_ids": str(self.b_ids["houses"][-1])})],
+            # penalties: a run of A's open period 2024-02 (a job); B's penalty row, account and house in bodies
+            ("POST", "/api/penalties/runs"): [("json", {"period": "2024-02"})],
+            ("POST", "/api/penalties/storno"): [
+                ("json", {"penalty_id": self.b_ids["penalty_charges"][-1], "reason": "из A"}),
+                ("json", {"account_id": b_account, "reason": "из A"}),
+                ("json", {"account_id": b_account, "period": "2024-01", "reason": "из A"})],
+            ("POST", "/api/key-rates"): [("json", {"valid_from": f"2031-{1 + n % 12:02d}-{1 + n // 12 % 28:02d}",
+                                                   "rate": "12.5", "source": "из A"})],
+            ("POST", "/api/penalty-deferrals"): [
+                ("json", {"scope": "houses", "house_ids": [self.b_ids["houses"][-1]], "date_from": "2024-02-01",
+                          "date_to": "2024-02-10", "reason": "из A"}),
+                ("json", {"scope": "all", "date_from": "2024-02-01", "date_to": "2024-02-10", "reason": "из A"})],
+            ("PUT", "/api/console/presence"): [("json", {"status": "busy"}), ("json", {"status": "away"})],
+            ("POST", "/api/console/demo-call"): [("json", {"answer": True})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
@@ -485,6 +632,8 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
         await seed_registry(conn, accounts_count=accounts, seed=rng_seed)
         await seed_billing(conn)
         await seed_payments(conn)
+        await seed_telephony(conn)
+        await seed_appeals(conn)
         if first_id:
             for table in ("users", "roles"):
                 await conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {first_id}"))
@@ -497,9 +646,99 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
             await users_repo.create_user(conn, login=f"clerk{i}", full_name=f"Сотрудник {i}",
                                          email=f"clerk{i}@example.ru", password_hash=clerk_hash,
                                          role_codes=["operator"] if i % 2 else ["viewer"])
+        await seed_requests(conn)
         for _ in range(jobs):  # in the registry only: never enqueued, so no worker touches them
             await store.create(conn, "audit.summary", "Сводка журнала изменений", {"date_from": "2024-01-01"}, 1)
     return seed
+
+
+async def seed_appeals(conn) -> None:
+    """A disabled mailbox with three messages (each with an attachment and an appeal), phone appeals for every
+    fifth account, a telephonogram in force (odd houses) and a past one (two streets)."""
+    for sql in (
+        "INSERT INTO mailboxes(name, host, port, use_ssl, username, secret, enabled) "
+        "VALUES ('Почта обращений', '127.0.0.1', 9, false, 'appeals@example.ru', 'sealed-secret', false)",
+        "INSERT INTO mail_messages(mailbox_id, uid, message_id, from_addr, from_name, to_addr, subject, body_text, "
+        "raw, size) SELECT b.id, n, '<m' || n || '@example.ru>', 'user' || n || '@example.ru', 'Житель ' || n, "
+        "'appeals@example.ru', 'Письмо ' || n, 'Текст письма ' || n, convert_to('Subject: ' || n, 'UTF8'), 10 "
+        "FROM mailboxes b, generate_series(1, 3) n",
+        "INSERT INTO mail_attachments(message_id, file_name, content_type, size, content) "
+        "SELECT id, 'скан-' || id || '.pdf', 'application/pdf', 10, convert_to('%PDF ' || id, 'UTF8') FROM mail_messages",
+        "INSERT INTO appeals(kind_id, source, account_id, house_id, premise_id, address_text, applicant_name, "
+        "applicant_phone, applicant_email, subject, text, result, operator_id, call_id) "
+        "SELECT k.id, 'phone', a.id, p.house_id, p.id, 'Адрес ' || a.number, a.holder, '+7900' || a.id, "
+        "'a' || a.id || '@example.ru', 'Обращение ' || a.number, 'Текст', 'Разъяснено', (SELECT min(id) FROM users), "
+        "1000 + a.id FROM accounts a JOIN premises p ON p.id = a.premise_id, appeal_kinds k "
+        "WHERE k.code = 'complaint' AND a.id % 5 = 0",
+        "INSERT INTO appeals(kind_id, source, status, applicant_email, subject, text, mail_message_id) "
+        "SELECT k.id, 'email', 'answered', m.from_addr, m.subject, m.body_text, m.id FROM mail_messages m, "
+        "appeal_kinds k WHERE k.code = 'other'",
+        "INSERT INTO telephonograms(number, from_org, kind, text, valid_from, valid_to) VALUES "
+        "('Т-1', 'Теплосеть', 'planned', 'Отключение ГВС', TIMESTAMPTZ '2024-01-01 00:00+03', NULL), "
+        "('Т-2', 'Электросети', 'emergency', 'Авария', TIMESTAMPTZ '2024-02-01 00:00+03', "
+        "TIMESTAMPTZ '2024-02-03 00:00+03')",
+        "INSERT INTO telephonogram_addresses(telephonogram_id, house_id) "
+        "SELECT t.id, h.id FROM telephonograms t, houses h WHERE t.number = 'Т-1' AND h.id % 2 = 1",
+        "INSERT INTO telephonogram_addresses(telephonogram_id, street_id) "
+        "SELECT t.id, s.id FROM telephonograms t, streets s WHERE t.number = 'Т-2' AND s.id <= 2",
+    ):
+        await conn.execute(text(sql))
+
+
+async def seed_telephony(conn) -> None:
+    """A disabled AMI connection and a call per account (answered, missed, abandoned), one a call-back."""
+    for sql in (
+        "INSERT INTO ami_connections(host, port, username, secret_encrypted, enabled) "
+        "VALUES ('pbx.bravo.example', 5038, 'bravo', 'sealed-secret', false)",
+        "INSERT INTO calls(linkedid, uniqueid, direction, caller, caller_normalised, called, queue, agent_extension, "
+        "started_at, answered_at, ended_at, duration_s, wait_s, status, hangup_cause, recording, account_id) "
+        "SELECT '1700000000.' || a.id, '1700000000.' || a.id, 'inbound', a.phone, a.phone, '888999', 'Q1', "
+        "'7' || (a.id % 10), now(), now(), now(), 30, 5, (ARRAY['answered', 'missed', 'abandoned'])[1 + a.id % 3], "
+        "'Normal Clearing', '/var/spool/asterisk/monitor/' || a.id || '.wav', a.id FROM accounts a",
+        "INSERT INTO calls(linkedid, uniqueid, direction, caller, called, agent_extension, started_at, status, "
+        "callback_of) SELECT 'aqb-' || id, 'aqb-' || id, 'outbound', '101', caller, '101', now(), 'in_progress', id "
+        "FROM calls WHERE status = 'missed'",
+    ):
+        await conn.execute(text(sql))
+
+
+async def seed_requests(conn) -> None:
+    """Requests and works: two divisions, every user an executor with a territory, the seeded routes given a
+    division, a request per fifth account (in work, deadline far away: the timers leave them alone), the paid
+    ones done with a work and an act (on the account's one-off charge), documents with a file, a journal."""
+    for sql in (
+        "INSERT INTO divisions(code, name, head_user_id) VALUES ('svc-avar', 'Аварийная служба', 1), "
+        "('svc-plan', 'Плановый участок', NULL)",
+        "UPDATE divisions SET parent_id = (SELECT id FROM divisions WHERE code = 'svc-avar') WHERE code = 'svc-plan'",
+        "INSERT INTO executors(user_id, division_id, cap) SELECT u.id, (SELECT id FROM divisions WHERE code = 'svc-avar'), "
+        "3 FROM users u",
+        "INSERT INTO executor_territories(executor_id, house_id) SELECT e.id, min(h.id) FROM executors e, houses h "
+        "GROUP BY e.id",
+        "INSERT INTO executor_territories(executor_id, street_id) SELECT e.id, max(s.id) FROM executors e, streets s "
+        "GROUP BY e.id",
+        "UPDATE route_phases SET division_id = (SELECT id FROM divisions WHERE code = 'svc-avar')",
+        "INSERT INTO requests(kind, route_id, phase_id, status, appeal_id, account_id, house_id, address_text, "
+        "description, assignee_user_id, division_id, assigned_at, accepted_at, phase_started_at, phase_deadline, "
+        "created_at, created_by) SELECT k.kind, r.id, p.id, CASE WHEN k.kind = 'paid' THEN 'done' ELSE 'in_work' END, "
+        "a.id, a.id, pr.house_id, 'ул. Речная', 'Течь у ' || a.number, 1, p.division_id, now(), now(), now(), "
+        "TIMESTAMPTZ '2099-01-01 00:00+00', now(), 1 FROM accounts a JOIN premises pr ON pr.id = a.premise_id "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN a.id % 10 = 0 THEN 'paid' WHEN a.id % 3 = 0 THEN 'emergency' "
+        "ELSE 'planned' END AS kind) k JOIN request_routes r ON r.code = k.kind "
+        "JOIN route_phases p ON p.route_id = r.id AND p.ordinal = 1 WHERE a.id % 5 = 0",
+        "INSERT INTO request_events(request_id, kind, at, user_id, to_user_id, phase_id, note) "
+        "SELECT id, e, now(), 1, 1, phase_id, 'Запись журнала' FROM requests, unnest(ARRAY['created', 'assigned']) e",
+        "INSERT INTO request_documents(request_id, phase_id, name, file_name, content, note) "
+        "SELECT id, phase_id, 'Акт выполненных работ', 'akt.pdf', convert_to('%PDF-1.4 akt', 'UTF8'), 'Подписан' "
+        "FROM requests ORDER BY id LIMIT 3",
+        "INSERT INTO works(request_id, description, performed_on, labour_hours, labour_cost, materials, "
+        "materials_cost, total) SELECT id, 'Замена крана', DATE '2024-02-10', 1, 500, "
+        "'[{\"name\": \"Кран\", \"quantity\": \"1\", \"price\": \"300\", \"amount\": \"300\"}]', 300, 800 "
+        "FROM requests",
+        "INSERT INTO work_acts(request_id, act_date, amount, account_id, period, one_off_id) "
+        "SELECT r.id, DATE '2024-02-15', 800, r.account_id, DATE '2024-02-01', o.id FROM requests r "
+        "JOIN one_off_charges o ON o.account_id = r.account_id WHERE r.kind = 'paid'",
+    ):
+        await conn.execute(text(sql))
 
 
 async def seed_payments(conn) -> None:
@@ -569,6 +808,12 @@ async def seed_billing(conn) -> None:
         "SELECT id, DATE '2025-02-25', 900, 'flagged', 'Неправдоподобный расход' FROM meters WHERE id % 3 = 0",
         "INSERT INTO periods(period, status, closed_at) VALUES (DATE '2024-01-01', 'closed', now()), "
         "(DATE '2024-02-01', 'open', NULL)",
+        # month close (t0007): two divisions sharing the houses, January closed for both, its close journalled
+        "INSERT INTO divisions(code, name) VALUES ('north', 'Северный участок'), ('south', 'Южный участок')",
+        "UPDATE houses SET division_id = 1 + id % 2",
+        "INSERT INTO period_divisions(period, division_id, status, closed_at) "
+        "SELECT DATE '2024-01-01', id, 'closed', now() FROM divisions",
+        "INSERT INTO period_closes(period, action, reason) VALUES (DATE '2024-01-01', 'close', 'Закрыт по плану')",
         "INSERT INTO billing_runs(period, scope, status) VALUES (DATE '2024-01-01', 'tenant', 'done')",
         "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, amount, days, run_id, note) "
         "SELECT a.id, s.id, DATE '2024-01-01', 'norm', 5, 40, 200, 31, (SELECT max(id) FROM billing_runs), 'Начислено' "
@@ -596,6 +841,20 @@ async def seed_billing(conn) -> None:
         "INSERT INTO charges(account_id, service_id, period, method, amount, note, source, source_id) "
         "SELECT account_id, service_id, period, 'installment', -debt, 'Долг в рассрочку', 'agreement', id "
         "FROM installment_agreements",
+        # penalties (t0006): a run with its rows, a storno of the first account's rows, deferrals of each scope
+        "INSERT INTO penalty_runs(period, status, accounts, rows, amount) VALUES (DATE '2024-01-01', 'done', 1, 1, 5)",
+        "INSERT INTO penalty_charges(account_id, month_of_origin, period, kind, amount, days, debt, run_id) "
+        "SELECT id, DATE '2023-11-01', DATE '2024-01-01', 'accrual', 5.5, 40, 200, (SELECT max(id) FROM penalty_runs) "
+        "FROM accounts",
+        "INSERT INTO penalty_stornos(period, account_id, rows, amount, reason) "
+        "SELECT DATE '2024-02-01', min(id), 1, -5.5, 'Сторно пени' FROM accounts",
+        "INSERT INTO penalty_charges(account_id, month_of_origin, period, kind, amount, days, debt, storno_id, storno_of) "
+        "SELECT account_id, month_of_origin, DATE '2024-02-01', 'storno', -amount, days, debt, "
+        "(SELECT max(id) FROM penalty_stornos), id FROM penalty_charges WHERE account_id = (SELECT min(id) FROM accounts)",
+        "INSERT INTO penalty_deferrals(scope, house_ids, improvement, date_from, date_to, reason) VALUES "
+        "('all', NULL, NULL, DATE '2023-06-01', DATE '2023-06-30', 'Решение'), "
+        "('houses', ARRAY[(SELECT min(id) FROM houses)], NULL, DATE '2023-07-01', DATE '2023-07-31', 'Решение'), "
+        "('improvement', NULL, 'full', DATE '2023-08-01', DATE '2023-08-31', 'Решение')",
     ):
         await conn.execute(text(sql))
 
@@ -612,6 +871,8 @@ async def make_victim(core, make_tenant, slug: str, marker: str, db_key: str = "
             "UPDATE jobs SET status = 'failed', error = 'обрыв связи', finished_at = now() "
             "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1)"))
         refused = await mark_every_text_field(conn, marker)
+        # attachments are served as files: their bytes carry the marker too
+        await conn.execute(text("UPDATE mail_attachments SET content = convert_to(file_name, 'UTF8')"))
         unmarked = (await conn.execute(text(
             "SELECT count(*) FROM accounts WHERE holder NOT LIKE :m OR number NOT LIKE :m OR phone NOT LIKE :m"),
             {"m": f"%{marker}%"})).scalar_one()

@@ -168,10 +168,11 @@ async def create_one_off(conn: AsyncConnection, doc: OneOff, *, dry_run: bool = 
         await require_account(conn, doc.account_id)
     if doc.house_id is not None:
         await require_house(conn, doc.house_id)
+    target = {"account_id": doc.account_id, "house_id": doc.house_id}  # a division's closed month counts too
     if dry_run:
-        await ensure_open(conn, doc.period.first_day, what=_what(doc), field="period")
+        await ensure_open(conn, doc.period.first_day, what=_what(doc), field="period", **target)
     else:
-        await open_for_posting(conn, doc.period, what=_what(doc))
+        await open_for_posting(conn, doc.period, what=_what(doc), **target)
     await _spread(conn, doc)
     summary = await _summary(conn, rows_limit)
     if summary["accounts"] == 0:

@@ -204,7 +204,7 @@ async def install_meter(conn: AsyncConnection, m: MeterInstall, *, service_id: i
     await get_service(conn, service_id)
     check_install(m)
     await ensure_open(conn, m.installed_on, what=f"установка счётчика {m.installed_on:%d.%m.%Y}",
-                      field="installed_on")
+                      field="installed_on", account_id=account_id, house_id=house_id)
     meter_id = await _insert(conn, m, kind=kind, service_id=service_id, account_id=account_id, house_id=house_id)
     return await get_meter(conn, meter_id)
 
@@ -236,9 +236,10 @@ async def replace_meter(conn: AsyncConnection, meter_id: int, *, removed_on: dat
     if later is not None:
         raise BillingError(f"У счётчика есть принятое показание позже даты снятия ({later:%d.%m.%Y})",
                            field="removed_on")
-    await ensure_open(conn, removed_on, what=f"снятие счётчика {removed_on:%d.%m.%Y}", field="removed_on")
+    await ensure_open(conn, removed_on, what=f"снятие счётчика {removed_on:%d.%m.%Y}", field="removed_on",
+                      meter_id=meter_id)
     await ensure_open(conn, new.installed_on, what=f"установка счётчика {new.installed_on:%d.%m.%Y}",
-                      field="installed_on")
+                      field="installed_on", meter_id=meter_id)
     [final] = await record_readings(conn, [NewReading(meter_id, removed_on, final_reading)], source="operator",
                                     user_id=user_id)
     if final.status == "rejected":
@@ -261,7 +262,8 @@ async def mark_failed(conn: AsyncConnection, meter_id: int, failed_on: date) -> 
     if failed_on < m["installed_on"]:
         raise BillingError(f"Дата неисправности раньше установки счётчика ({m['installed_on']:%d.%m.%Y})",
                            field="failed_on")
-    await ensure_open(conn, failed_on, what=f"неисправность счётчика с {failed_on:%d.%m.%Y}", field="failed_on")
+    await ensure_open(conn, failed_on, what=f"неисправность счётчика с {failed_on:%d.%m.%Y}", field="failed_on",
+                      meter_id=meter_id)
     await conn.execute(text("UPDATE meters SET failed_on = :d WHERE id = :id"), {"d": failed_on, "id": meter_id})
     return await get_meter(conn, meter_id)
 

@@ -91,7 +91,7 @@ async def add_reading(conn: AsyncConnection, meter_id: int, *, read_on: date, va
     if source not in SOURCES:
         raise BillingError("Источник показания: " + ", ".join(SOURCES), field="source")
     value = parse_reading_value(value)
-    await ensure_open(conn, read_on, what=f"показание на {read_on:%d.%m.%Y}", field="read_on")
+    await ensure_open(conn, read_on, what=f"показание на {read_on:%d.%m.%Y}", field="read_on", meter_id=meter_id)
     [outcome] = await record_readings(conn, [NewReading(meter_id, read_on, value)], source=source, user_id=user_id)
     if outcome.status == "duplicate":
         existing = (await conn.execute(text(
@@ -124,7 +124,8 @@ async def confirm_reading(conn: AsyncConnection, reading_id: int) -> dict[str, A
     if row.status != ReadingStatus.FLAGGED:
         raise ConflictError(f"Подтвердить можно только показание на проверке; это показание: "
                             f"«{STATUSES.get(row.status, row.status)}»", field="reading_id")
-    await ensure_open(conn, row.read_on, what=f"показание на {row.read_on:%d.%m.%Y}", field="read_on")
+    await ensure_open(conn, row.read_on, what=f"показание на {row.read_on:%d.%m.%Y}", field="read_on",
+                      meter_id=row.meter_id)
     accepted = [KnownReading(r.read_on, r.value) for r in await conn.execute(text(
         "SELECT read_on, value FROM readings WHERE meter_id = :m AND status = 'accepted' AND id <> :id "
         "ORDER BY read_on"), {"m": row.meter_id, "id": reading_id})]

@@ -166,3 +166,23 @@ async def allocate_accounts(conn: AsyncConnection, account_ids: list[int]) -> in
 async def allocate_all(conn: AsyncConnection) -> int:
     """Recompute the allocations of the whole tenant (the same SQL without an account filter)."""
     return await _allocate(conn, None)
+
+
+async def allocate_scope(conn: AsyncConnection, kind: str, scope_id: int | None = None) -> int:
+    """Recompute the allocations of a billing run's scope: the whole tenant (`tenant`, one set-based pass),
+    the accounts of one house (`house`) or one account (`account`); nothing outside the scope is touched.
+
+    Called after a run has written new charges, so that advances are consumed by them. Closed months keep
+    the allocation's rule: allocations are derived rows, recomputed from scratch over the whole history in
+    the same deterministic order (no closed charge or payment is changed by it).
+    """
+    if kind == "tenant":
+        return await allocate_all(conn)
+    if kind == "house":
+        ids = (await conn.execute(text(
+            "SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}') FROM accounts a "
+            "JOIN premises p ON p.id = a.premise_id WHERE p.house_id = :h"), {"h": scope_id})).scalar_one()
+        return await allocate_accounts(conn, list(ids))
+    if kind == "account":
+        return await allocate_accounts(conn, [scope_id] if scope_id is not None else [])
+    raise ValueError(f"Неизвестная область разнесения оплат: {kind}")

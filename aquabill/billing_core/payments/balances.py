@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.payments.allocation import ITEM_NETS, SERVICE_RANK
+from aquabill.billing_core.penalties.store import penalty_turnover
 from aquabill.billing_core.periods import Period
 
 RECALCULATED = ("recalculation", "storno")
@@ -202,6 +203,8 @@ async def turnover(conn: AsyncConnection, first: Period, last: Period, scope: Tu
         "service_id": r.service_id, "service": r.service,
         "month": r.month.strftime("%Y-%m") if isinstance(r.month, date) else None,
         **{c: _money(getattr(r, c)) for c in _COLUMNS}} for r in rows]
+    # penalties are a separate balance: their own section, never mixed into the lines or totals above
+    penalties = await penalty_turnover(conn, first, last, house_id=scope.house_id, account_id=scope.account_id)
     return {"from": str(first), "to": str(last), "by_month": by_month, "items": items, "total": count,
             "limit": limit, "offset": offset, "totals": {c: _money(v) for c, v in totals.items()},
-            "advances": {c: _money(v) for c, v in advances.items()}}
+            "advances": {c: _money(v) for c, v in advances.items()}, "penalties": penalties}

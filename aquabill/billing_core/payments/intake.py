@@ -213,7 +213,7 @@ async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_
         raise BillingError("Не указана сумма платежа", field="amount")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise BillingError("Сумма платежа должна быть больше нуля, с точностью до копеек", field="amount")
-    await ensure_open(conn, paid_on, what=f"платёж от {paid_on:%d.%m.%Y}", field="paid_on")
+    await ensure_open(conn, paid_on, what=f"платёж от {paid_on:%d.%m.%Y}", field="paid_on", account_id=account_id)
     payment_id = await store.insert_one(
         conn, agent_id=agent_row["id"], source=source, paid_on=paid_on, amount=amount, account_id=account_id,
         account_text=account_text, period=period.first_day if period else None, service_id=service_id,

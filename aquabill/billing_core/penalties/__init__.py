@@ -1,5 +1,6 @@
-"""Penalties (пени) under art. 155 part 14 of the Housing Code: the key-rate table, the federal
-moratoria and rate rules (overridable per tenant) and the day-precise calculation of one debt."""
+"""Penalties (пени) under art. 155 part 14 of the Housing Code: the key-rate table, the federal moratoria
+and rate rules (overridable per tenant), the day-precise calculation of one debt (calc.py), the rule
+calendar (calendar.py) and the set-based penalty run over a whole tenant (run.py, store.py)."""
 
 from aquabill.billing_core.penalties.calc import (
     Payment,

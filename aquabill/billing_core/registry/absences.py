@@ -44,7 +44,8 @@ async def add_absence(conn: AsyncConnection, account_id: int, *, date_from: date
     reason = (reason or "").strip()
     check_absence(persons, date_from, date_to, reason)
     await ensure_open(conn, date_from, until=date_to,
-                      what=f"отсутствие {date_from:%d.%m.%Y}–{date_to:%d.%m.%Y}", field="date_from")
+                      what=f"отсутствие {date_from:%d.%m.%Y}–{date_to:%d.%m.%Y}", field="date_from",
+                      account_id=account_id)
     row = (await conn.execute(text(
         f"INSERT INTO absences(account_id, persons, date_from, date_to, reason) VALUES (:a, :p, :f, :t, :r) "
         f"RETURNING {_COLS}"), {"a": account_id, "p": persons, "f": date_from, "t": date_to, "r": reason})).one()
@@ -58,5 +59,5 @@ async def delete_absence(conn: AsyncConnection, absence_id: int) -> None:
         raise NotFoundError("Запись об отсутствии не найдена", field="absence_id")
     await ensure_open(conn, row.date_from, until=row.date_to,
                       what=f"удаление отсутствия {row.date_from:%d.%m.%Y}–{row.date_to:%d.%m.%Y}",
-                      field="absence_id")
+                      field="absence_id", account_id=row.account_id)
     await conn.execute(text("DELETE FROM absences WHERE id = :id"), {"id": absence_id})

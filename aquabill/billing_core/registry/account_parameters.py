@@ -48,7 +48,8 @@ async def set_account_parameter(conn: AsyncConnection, account_id: int, *, kind:
         raise BillingError("Значение параметра: не более 500 знаков", field="value")
     if num is not None and (num >= 10 ** 10 or -num.normalize().as_tuple().exponent > 4):
         raise BillingError("Значение параметра: до 10 знаков до запятой и не более 4 после", field="value")
-    await ensure_open(conn, valid_from, what=f"значение параметра с {valid_from:%d.%m.%Y}", field="valid_from")
+    await ensure_open(conn, valid_from, what=f"значение параметра с {valid_from:%d.%m.%Y}", field="valid_from",
+                      account_id=account_id)
     counts = await set_parameters(conn, [ParameterValue(account_id, kind, valid_from, num, txt)])
     status = next(k for k in ("inserted", "corrected", "unchanged") if counts[k])
     return {"status": status,

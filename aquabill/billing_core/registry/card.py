@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.metering.meters import list_meters
 from aquabill.billing_core.metering.reading_entry import list_readings
+from aquabill.billing_core.penalties.store import account_penalties
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.registry.absences import list_absences
 from aquabill.billing_core.registry.account_parameters import current_values, parameter_history
@@ -66,4 +67,5 @@ async def full_card(conn: AsyncConnection, account_id: int, *, readings: int = 2
         "meters": meters,
         "readings": {"items": recent, "total": readings_total},
         "charges": await charges_by_month(conn, account_id, charge_months),
+        "penalties": await account_penalties(conn, account_id),  # the penalty balance, apart from the debt
     }

@@ -68,7 +68,8 @@ async def add_resident(conn: AsyncConnection, account_id: int, *, full_name: str
     v = check_resident({"full_name": full_name, "birth_date": birth_date, "kind": kind,
                         "registered_from": registered_from, "registered_to": registered_to})
     await ensure_open(conn, registered_from, until=registered_to or _OPEN_END,
-                      what=f"регистрация с {registered_from:%d.%m.%Y}", field="registered_from")
+                      what=f"регистрация с {registered_from:%d.%m.%Y}", field="registered_from",
+                      account_id=account_id)
     row = (await conn.execute(text(
         f"INSERT INTO residents(account_id, full_name, birth_date, kind, registered_from, registered_to) "
         f"VALUES (:a, :full_name, :birth_date, :kind, :registered_from, :registered_to) RETURNING {_COLS}"),
@@ -92,16 +93,16 @@ async def update_resident(conn: AsyncConnection, resident_id: int, changes: dict
     v = check_resident({**current, **changes})
     if v["kind"] != old.kind:  # the whole registration is billed differently
         await ensure_open(conn, old.registered_from, until=old.registered_to or _OPEN_END,
-                          what="изменение вида регистрации", field="kind")
+                          what="изменение вида регистрации", field="kind", account_id=old.account_id)
     if v["registered_from"] != old.registered_from:
         start, end = _moved(old.registered_from, v["registered_from"])
         await ensure_open(conn, start, until=end, what=f"регистрация с {v['registered_from']:%d.%m.%Y}",
-                          field="registered_from")
+                          field="registered_from", account_id=old.account_id)
     if v["registered_to"] != old.registered_to:
         start, end = _moved(old.registered_to, v["registered_to"])
         what = (f"снятие с регистрации {v['registered_to']:%d.%m.%Y}" if v["registered_to"]
                 else "отмена снятия с регистрации")
-        await ensure_open(conn, start, until=end, what=what, field="registered_to")
+        await ensure_open(conn, start, until=end, what=what, field="registered_to", account_id=old.account_id)
     row = (await conn.execute(text(
         "UPDATE residents SET full_name = :full_name, birth_date = :birth_date, kind = :kind, "
         f"registered_from = :registered_from, registered_to = :registered_to WHERE id = :id RETURNING {_COLS}"),
@@ -113,5 +114,5 @@ async def delete_resident(conn: AsyncConnection, resident_id: int) -> None:
     """Remove an entry made by mistake (a real departure is a deregistration date)."""
     old = await _get(conn, resident_id)
     await ensure_open(conn, old.registered_from, until=old.registered_to or _OPEN_END,
-                      what="удаление записи о проживающем", field="resident_id")
+                      what="удаление записи о проживающем", field="resident_id", account_id=old.account_id)
     await conn.execute(text("DELETE FROM residents WHERE id = :id"), {"id": resident_id})

@@ -191,35 +191,64 @@ def _statements(scope: Scope) -> list[str]:
                    ON x.account_id = g2.account_id AND x.date_from <= g2.s AND x.date_to >= g2.s
                    AND x.date_to - x.date_from + 1 >= :absence_min_days GROUP BY 1, 2) ab
              ON ab.account_id = g.account_id AND ab.s = g.s""",
-        # the meter of each water segment, the reading interval covering it, the last reading; the method
-        f"""CREATE TEMP TABLE run_ws ON COMMIT DROP AS
-        SELECT q.*, CASE
-            WHEN meter_id IS NULL THEN 'norm'
-            WHEN broken_from <= s THEN CASE WHEN k_broken < :avg_periods THEN 'average' ELSE 'norm' END
-            WHEN rate IS NOT NULL OR s < first_on THEN 'meter'
-            WHEN k_silent <= :avg_periods THEN 'average'
-            ELSE 'norm' END AS method,
-          (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s) AS with_coef,
-          NULL::numeric AS avg_monthly
+        # validity ranges [vf, vt) of tariffs, norms and coefficients (the tenant's value wins on a tie)
+        """CREATE TEMP TABLE run_tariff ON COMMIT DROP AS
+        SELECT service_id, tariff_group, price, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_id, tariff_group ORDER BY valid_from),
+                        'infinity') AS vt FROM tariffs""",
+        """CREATE TEMP TABLE run_norm ON COMMIT DROP AS
+        SELECT service_id, improvement, volume, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_id, improvement ORDER BY valid_from),
+                        'infinity') AS vt FROM norms""",
+        """CREATE TEMP TABLE run_coef ON COMMIT DROP AS
+        SELECT service_kind, value, valid_from AS vf,
+               coalesce(lead(valid_from) OVER (PARTITION BY service_kind ORDER BY valid_from), 'infinity') AS vt
+        FROM (SELECT DISTINCT ON (service_kind, valid_from) service_kind, value, valid_from FROM coefficients
+              ORDER BY service_kind, valid_from, (source = 'tenant') DESC) c""",
+        # water segments in one pass: the meter of each segment, the reading interval covering it, the last
+        # reading; the method; the volume, price and coefficient. Averaged segments get their volume below
+        # (norm_volume / coef_value: what a segment gets if it falls back to the norm).
+        f"""CREATE TEMP TABLE run_wv ON COMMIT DROP AS
+        SELECT account_id, service_id, kind, s, days, nseg, method,
+               CASE method WHEN 'meter' THEN coalesce(rate, 0) * days WHEN 'norm' THEN norm_volume END AS volume,
+               tariff, CASE WHEN method = 'norm' THEN coef_value ELSE 1 END AS coefficient, tariff_group,
+               norm_volume, coef_value, meter_id, broken_from, last_on, first_on
         FROM (
-          SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
-                 ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
-                 {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
-                 {mi('ss.s')} - {mi('l.last_on')} AS k_silent
-          FROM ({connected("'cold_water', 'hot_water'")}) ss
-          LEFT JOIN run_meter m ON m.account_id = ss.account_id AND m.service_id = ss.service_id
-               AND m.installed_on <= ss.s AND coalesce(m.removed_on, 'infinity') >= ss.s
-          LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < ss.s AND iv.read_on >= ss.s
-          LEFT JOIN run_last l ON l.meter_id = m.meter_id
-          ORDER BY ss.account_id, ss.service_id, ss.s, m.installed_on DESC) q""",
+          SELECT q.*, CASE
+              WHEN meter_id IS NULL THEN 'norm'
+              WHEN broken_from <= s THEN CASE WHEN k_broken < :avg_periods THEN 'average' ELSE 'norm' END
+              WHEN rate IS NOT NULL OR s < first_on THEN 'meter'
+              WHEN k_silent <= :avg_periods THEN 'average'
+              ELSE 'norm' END AS method,
+            n.volume * CASE WHEN meter_id IS NULL THEN greatest(persons - absent, 0) ELSE persons END
+              * days / :nd AS norm_volume,
+            t.price AS tariff,
+            CASE WHEN (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s)
+                 THEN coalesce(k.value, 1) ELSE 1 END AS coef_value
+          FROM (
+            SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
+                   ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
+                   {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
+                   {mi('ss.s')} - {mi('l.last_on')} AS k_silent
+            FROM ({connected("'cold_water', 'hot_water'")}) ss
+            LEFT JOIN run_meter m ON m.account_id = ss.account_id AND m.service_id = ss.service_id
+                 AND m.installed_on <= ss.s AND coalesce(m.removed_on, 'infinity') >= ss.s
+            LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < ss.s AND iv.read_on >= ss.s
+            LEFT JOIN run_last l ON l.meter_id = m.meter_id
+            ORDER BY ss.account_id, ss.service_id, ss.s, m.installed_on DESC) q
+          LEFT JOIN run_norm n ON n.service_id = q.service_id AND n.improvement = q.improvement
+               AND n.vf <= q.s AND q.s < n.vt
+          LEFT JOIN run_tariff t ON t.service_id = q.service_id AND t.tariff_group = q.tariff_group
+               AND t.vf <= q.s AND q.s < t.vt
+          LEFT JOIN run_coef k ON k.service_kind = q.kind AND k.vf <= q.s AND q.s < k.vt) z""",
         # the whole reading history of the meters whose segments are averaged (a small subset)
         """CREATE TEMP TABLE run_hrd ON COMMIT DROP AS
         SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_meter
-        WHERE meter_id IN (SELECT meter_id FROM run_ws WHERE method = 'average')
+        WHERE meter_id IN (SELECT meter_id FROM run_wv WHERE method = 'average')
         UNION ALL
         SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
         WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on
-          AND rd.meter_id IN (SELECT meter_id FROM run_ws WHERE method = 'average')""",
+          AND rd.meter_id IN (SELECT meter_id FROM run_wv WHERE method = 'average')""",
         IV.format(source="run_hrd", table="run_ivh", meters="run_meter"),
         # average monthly volume for the segments that need it
         """CREATE TEMP TABLE run_avg ON COMMIT DROP AS
@@ -227,7 +256,7 @@ def _statements(scope: Scope) -> list[str]:
           SELECT DISTINCT w.meter_id,
                  CASE WHEN w.broken_from <= w.s THEN least(w.last_on, w.broken_from - 1) ELSE w.last_on END AS ref,
                  w.first_on
-          FROM run_ws w WHERE w.method = 'average' AND w.last_on IS NOT NULL
+          FROM run_wv w WHERE w.method = 'average' AND w.last_on IS NOT NULL
         ), span AS (
           SELECT meter_id,
                  CASE WHEN ref = (date_trunc('month', ref) + interval '1 month - 1 day')::date
@@ -246,76 +275,43 @@ def _statements(scope: Scope) -> list[str]:
                  / count(DISTINCT mo.m_start) AS avg_monthly
         FROM months mo JOIN run_ivh i ON i.meter_id = mo.meter_id AND i.prev_on < mo.m_end AND i.read_on >= mo.m_start
         GROUP BY mo.meter_id""",
-        """UPDATE run_ws w SET avg_monthly = a.avg_monthly FROM run_avg a
+        """UPDATE run_wv w SET volume = a.avg_monthly * w.days / :nd FROM run_avg a
            WHERE a.meter_id = w.meter_id AND w.method = 'average' AND a.n_months >= :avg_min_months""",
-        "UPDATE run_ws SET method = 'norm' WHERE method = 'average' AND avg_monthly IS NULL",
-        # validity ranges [vf, vt) of tariffs, norms and coefficients (the tenant's value wins on a tie)
-        """CREATE TEMP TABLE run_tariff ON COMMIT DROP AS
-        SELECT service_id, tariff_group, price, valid_from AS vf,
-               coalesce(lead(valid_from) OVER (PARTITION BY service_id, tariff_group ORDER BY valid_from),
-                        'infinity') AS vt FROM tariffs""",
-        """CREATE TEMP TABLE run_norm ON COMMIT DROP AS
-        SELECT service_id, improvement, volume, valid_from AS vf,
-               coalesce(lead(valid_from) OVER (PARTITION BY service_id, improvement ORDER BY valid_from),
-                        'infinity') AS vt FROM norms""",
-        """CREATE TEMP TABLE run_coef ON COMMIT DROP AS
-        SELECT service_kind, value, valid_from AS vf,
-               coalesce(lead(valid_from) OVER (PARTITION BY service_kind ORDER BY valid_from), 'infinity') AS vt
-        FROM (SELECT DISTINCT ON (service_kind, valid_from) service_kind, value, valid_from FROM coefficients
-              ORDER BY service_kind, valid_from, (source = 'tenant') DESC) c""",
-        # volumes and prices of water segments
-        """CREATE TEMP TABLE run_wv ON COMMIT DROP AS
-        SELECT w.account_id, w.service_id, w.kind, w.s, w.days, w.nseg, w.method,
-               CASE w.method
-                 WHEN 'meter' THEN coalesce(w.rate, 0) * w.days
-                 WHEN 'average' THEN w.avg_monthly * w.days / :nd
-                 ELSE n.volume * CASE WHEN w.meter_id IS NULL THEN greatest(w.persons - w.absent, 0)
-                                      ELSE w.persons END * w.days / :nd
-               END AS volume,
-               t.price AS tariff,
-               CASE WHEN w.method = 'norm' AND w.with_coef THEN coalesce(k.value, 1) ELSE 1 END AS coefficient,
-               w.tariff_group
-        FROM run_ws w
-        LEFT JOIN run_norm n ON n.service_id = w.service_id AND n.improvement = w.improvement
-             AND n.vf <= w.s AND w.s < n.vt
-        LEFT JOIN run_tariff t ON t.service_id = w.service_id AND t.tariff_group = w.tariff_group
-             AND t.vf <= w.s AND w.s < t.vt
-        LEFT JOIN run_coef k ON k.service_kind = w.kind AND k.vf <= w.s AND w.s < k.vt""",
-        # sewage: the sum of the segment's water volumes, or its own norm
-        f"""CREATE TEMP TABLE run_sv ON COMMIT DROP AS
-        SELECT ss.account_id, ss.service_id, ss.kind, ss.s, ss.days, ss.nseg,
-               CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
-               CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
-                    ELSE coalesce(wsum.v, 0) END AS volume,
-               t.price AS tariff, 1::numeric AS coefficient, ss.tariff_group
-        FROM ({connected("'sewage'")}) ss
-        LEFT JOIN (SELECT account_id, s, sum(volume) AS v,
-                          coalesce(min(method) FILTER (WHERE kind = 'cold_water'), min(method)) AS method
-                   FROM run_wv GROUP BY 1, 2) wsum
-             ON wsum.account_id = ss.account_id AND wsum.s = ss.s
-        LEFT JOIN run_norm n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
-             AND n.vf <= ss.s AND ss.s < n.vt
-        LEFT JOIN run_tariff t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
-             AND t.vf <= ss.s AND ss.s < t.vt
-        """,
+        """UPDATE run_wv SET method = 'norm', volume = norm_volume, coefficient = coef_value
+           WHERE method = 'average' AND volume IS NULL""",
         # one row per account × service × method × tariff × coefficient; rows without a tariff or a volume
-        # are reported (run_missing) and dropped
-        # (accounts with a single segment need no aggregation: most of them)
-        """CREATE TEMP TABLE run_charge ON COMMIT DROP AS
+        # are reported (run_missing) and dropped. Sewage (the sum of the segment's water volumes, or its own
+        # norm) is computed here, not stored apart. Accounts with a single segment need no aggregation.
+        f"""CREATE TEMP TABLE run_charge ON COMMIT DROP AS
+        WITH sv AS MATERIALIZED (
+          SELECT ss.account_id, ss.service_id, ss.days, ss.nseg,
+                 CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
+                 CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
+                      ELSE coalesce(wsum.v, 0) END AS volume,
+                 t.price AS tariff, 1::numeric AS coefficient
+          FROM ({connected("'sewage'")}) ss
+          LEFT JOIN (SELECT account_id, s, sum(volume) AS v,
+                            coalesce(min(method) FILTER (WHERE kind = 'cold_water'), min(method)) AS method
+                     FROM run_wv GROUP BY 1, 2) wsum
+               ON wsum.account_id = ss.account_id AND wsum.s = ss.s
+          LEFT JOIN run_norm n ON n.service_id = ss.service_id AND n.improvement = ss.improvement
+               AND n.vf <= ss.s AND ss.s < n.vt
+          LEFT JOIN run_tariff t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
+               AND t.vf <= ss.s AND ss.s < t.vt)
         SELECT account_id, service_id, method, round(volume, 3) AS volume, tariff, coefficient,
                round(volume * tariff * coefficient, 2) AS amount, days, volume IS NULL AS incomplete
         FROM run_wv WHERE nseg = 1
         UNION ALL
         SELECT account_id, service_id, method, round(volume, 3), tariff, coefficient,
                round(volume * tariff * coefficient, 2), days, volume IS NULL
-        FROM run_sv WHERE nseg = 1
+        FROM sv WHERE nseg = 1
         UNION ALL
         SELECT account_id, service_id, method, round(sum(volume), 3), tariff, coefficient,
                round(sum(volume * tariff * coefficient), 2),
                (sum(days) FILTER (WHERE volume IS NOT NULL))::int, bool_or(volume IS NULL)
         FROM (SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_wv WHERE nseg > 1
               UNION ALL
-              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_sv WHERE nseg > 1) x
+              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM sv WHERE nseg > 1) x
         GROUP BY account_id, service_id, method, tariff, coefficient""",
         """CREATE TEMP TABLE run_missing ON COMMIT DROP AS
         SELECT DISTINCT account_id, service_id, CASE WHEN tariff IS NULL THEN 'no_tariff' ELSE 'no_norm' END AS problem
@@ -326,14 +322,14 @@ def _statements(scope: Scope) -> list[str]:
 
 RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")  # per sort/hash of a run's statements
 # temp tables only ever scanned whole afterwards: their statistics would not change any plan
-SCANNED_ONCE = {"run_sv", "run_charge", "run_missing", "run_hrd", "run_ivh", "run_avg"}
+SCANNED_ONCE = {"run_charge", "run_missing", "run_hrd", "run_ivh", "run_avg"}
 STEP_NAMES = {"run_iv": "Интервалы показаний", "run_seg": "Периоды внутри месяца", "run_sa": "Параметры лицевых счетов",
-              "run_ws": "Способ расчёта", "run_avg": "Среднемесячный объём", "run_wv": "Объёмы воды",
-              "run_sv": "Водоотведение", "run_charge": "Суммы начислений"}
+              "run_avg": "Среднемесячный объём", "run_wv": "Способ расчёта и объёмы воды",
+              "run_charge": "Водоотведение и суммы начислений"}
 TIMING = os.environ.get("AQUABILL_RUN_TIMING") == "1"  # print each statement's time (diagnostics)
 _CREATED = re.compile(r"\s*CREATE TEMP TABLE (\w+)")
-TEMP_TABLES = ("run_missing", "run_charge", "run_sv", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
-               "run_ivh", "run_hrd", "run_ws", "run_sa", "run_seg", "run_cut", "run_last", "run_iv", "run_meter",
+TEMP_TABLES = ("run_missing", "run_charge", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
+               "run_ivh", "run_hrd", "run_sa", "run_seg", "run_cut", "run_last", "run_iv", "run_meter",
                "run_acc")
 
 

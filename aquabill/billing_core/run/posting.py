@@ -12,15 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 COMPUTED = ("meter", "norm", "average", "substitute", "common")
 
 
+# Accounts whose house's division has closed the period: their charges of that month stay as they are
+# (they are corrected by recalculation once the whole month is closed).
+_NOT_FROZEN = """NOT EXISTS (SELECT 1 FROM accounts fa JOIN premises fp ON fp.id = fa.premise_id
+    JOIN houses fh ON fh.id = fp.house_id JOIN period_divisions pd ON pd.division_id = fh.division_id
+    WHERE fa.id = {col} AND pd.period = :p AND pd.status = 'closed')"""
+
+
 async def replace_open_period(conn: AsyncConnection, period: date, run_id: int) -> int:
-    """Idempotent re-run of an open period: drop the scope's computed rows, insert the new ones."""
+    """Idempotent re-run of an open period: drop the scope's computed rows, insert the new ones (except for
+    accounts of divisions that have closed the period)."""
+    frozen = (await conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM period_divisions WHERE period = :p AND status = 'closed')"),
+        {"p": period})).scalar_one()
+    keep_del = " AND " + _NOT_FROZEN.format(col="c.account_id") if frozen else ""
+    keep_ins = " WHERE " + _NOT_FROZEN.format(col="run_charge.account_id") if frozen else ""
     await conn.execute(text(
         "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
-        "AND c.corrects_period IS NULL AND c.method = ANY(:methods)"), {"p": period, "methods": list(COMPUTED)})
+        "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del),
+        {"p": period, "methods": list(COMPUTED)})
     res = await conn.execute(text(
         "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, coefficient, amount, days, run_id) "
-        "SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run FROM run_charge"),
-        {"p": period, "run": run_id})
+        "SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run FROM run_charge"
+        + keep_ins), {"p": period, "run": run_id})
     return res.rowcount
 
 

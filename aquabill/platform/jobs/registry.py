@@ -34,4 +34,12 @@ def job(kind: str, title: str, resource: str, action: str):
 
 def load_job_modules() -> None:
     """Import the modules that register job kinds."""
-    from aquabill.platform.jobs import billing, builtin, csv_import, payments_allocation, payments_file  # noqa: F401
+    from aquabill.platform.jobs import (  # noqa: F401
+        billing,
+        builtin,
+        csv_import,
+        mail_poll,
+        payments_allocation,
+        payments_file,
+        penalties,
+    )

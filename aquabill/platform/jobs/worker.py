@@ -13,7 +13,9 @@ from arq.worker import func
 from aquabill.platform.config import Settings
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.context import JobContext
+from aquabill.platform.jobs.mail_poll import mail_cron_jobs
 from aquabill.platform.jobs.registry import JOBS, load_job_modules
+from aquabill.platform.jobs.request_timers import cron_jobs
 from aquabill.platform.jobs.service import RUN_JOB
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
@@ -62,6 +64,7 @@ def build_worker(core: Core, *, burst: bool = False, max_jobs: int = 10) -> Work
 
     return Worker(
         functions=[func(run_job, name=RUN_JOB, timeout=6 * 3600)],
+        cron_jobs=[*cron_jobs(), *mail_cron_jobs()],
         redis_settings=RedisSettings.from_dsn(core.settings.redis_url),
         queue_name=core.keys.queue,
         on_startup=on_startup,

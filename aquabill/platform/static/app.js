@@ -49,12 +49,38 @@
     }
   }
 
-  let delay = 500;
+  // The tab's one socket, shared by page scripts: Aquabill.live.on(fn) gets every event, in order.
+  // A reconnect resumes with ?since=<last seq> (the server replays what was missed); a "reset" means
+  // the gap is gone and listeners reload their state (they get {type: "reset"} too).
+  const listeners = [onEvent];
+  let delay = 500, lastSeq = null, helloSeq = null, socket = null;
+  const live = {
+    on(fn) { listeners.push(fn); },
+    send(obj) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj)); },
+    get connected() { return !!socket && socket.readyState === 1; },
+  };
+  window.Aquabill = Object.assign(window.Aquabill || {}, { live });
+  function dispatch(ev) {
+    if (typeof ev.seq === "number" && ev.type !== "hello" && ev.type !== "reset") {
+      if (lastSeq !== null && ev.seq <= lastSeq) return; // had it already
+      lastSeq = ev.seq;
+    }
+    if (ev.type === "hello") statusDot.dataset.subscribed = "1"; // the server delivers this tab's events from here
+    if (ev.type === "hello" && lastSeq === null) helloSeq = ev.seq ?? null;
+    if (ev.type === "reset") lastSeq = ev.seq ?? lastSeq;
+    for (const fn of listeners) { try { fn(ev); } catch (e) { console.error(e); } }
+  }
   function connect() {
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
-    ws.onopen = () => { statusDot.className = "live on"; delay = 500; };
-    ws.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { console.error(e); } };
-    ws.onclose = () => { statusDot.className = "live off"; setTimeout(connect, delay); delay = Math.min(delay * 2, 15000); };
+    const from = lastSeq ?? helloSeq;
+    const since = from === null ? "" : "?since=" + from;
+    socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + since);
+    socket.onopen = () => { statusDot.className = "live on"; delay = 500; };
+    socket.onmessage = (m) => {
+      let frame;
+      try { frame = JSON.parse(m.data); } catch (e) { console.error(e); return; }
+      for (const ev of Array.isArray(frame) ? frame : [frame]) dispatch(ev);
+    };
+    socket.onclose = () => { statusDot.className = "live off"; delete statusDot.dataset.subscribed; setTimeout(connect, delay); delay = Math.min(delay * 2, 15000); };
   }
   connect();
 

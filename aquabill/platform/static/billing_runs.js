@@ -81,14 +81,16 @@
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
     ws.onmessage = (m) => {
-      let ev;
-      try { ev = JSON.parse(m.data); } catch (e) { return; }
-      if (ev.type === "hello") {
-        // subscribed from here on: fetch the list once, so nothing that finished meanwhile is missed
-        live = true; delay = 500; showLive(); refresh();
-        return;
+      let frame;
+      try { frame = JSON.parse(m.data); } catch (e) { return; }
+      for (const ev of Array.isArray(frame) ? frame : [frame]) { // several events may come as one array
+        if (ev.type === "hello") {
+          // subscribed from here on: fetch the list once, so nothing that finished meanwhile is missed
+          live = true; delay = 500; showLive(); refresh();
+          continue;
+        }
+        onEvent(ev);
       }
-      onEvent(ev);
     };
     ws.onclose = () => {
       live = false; showLive();

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from aquabill.billing_core.payments.allocation import allocate_accounts
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
+from aquabill.billing_core.penalties.store import account_penalties
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.billing_runs import default_period
@@ -59,7 +60,9 @@ def _month(raw: str, field: str) -> Period:
 @get("/api/accounts/{account_id:int}/balance", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_balance(ctx: Ctx, account_id: int) -> dict:
     await _require_account(ctx, account_id)
-    return (await account_balance(ctx.conn, account_id)).as_dict()
+    # the penalty balance is reported apart from the main debt (never netted with it)
+    return {**(await account_balance(ctx.conn, account_id)).as_dict(),
+            "penalties": await account_penalties(ctx.conn, account_id)}
 
 
 @get("/api/balances/turnover", dependencies=DEPS, guards=VIEW, tags=TAGS)

@@ -1,0 +1,95 @@
+"""SLA timers of requests (pure): the deadline of a phase from its time limit, in calendar time or in
+working time, the time left, and how far an overdue phase is escalated.
+
+Working time (an option per route phase): 08:00–17:00 Monday to Friday, Moscow time; the limit counts only
+minutes inside those hours (a request made on Friday at 16:00 with a 2-hour limit is due on Monday at
+09:00). Public holidays are not taken into account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+SOON_SHARE = 0.2  # the last 20 % of a phase's time: "soon" (highlighted before it is overdue)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
+    zone: ZoneInfo = MOSCOW
+
+
+WORKING_HOURS = WorkingHours()
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("SLA times must carry a time zone")
+    return moment
+
+
+def phase_deadline(start: datetime, minutes: int, *, working_time: bool = False,
+                   hours: WorkingHours = WORKING_HOURS) -> datetime:
+    """When a phase started at `start` with a limit of `minutes` is due (UTC-aware like `start`)."""
+    _aware(start)
+    if minutes <= 0:
+        raise ValueError("the time limit must be positive")
+    if not working_time:
+        return start + timedelta(minutes=minutes)
+    left = timedelta(minutes=minutes)
+    local = start.astimezone(hours.zone)
+    while True:
+        day = local.date()
+        opens = datetime.combine(day, hours.start, hours.zone)
+        closes = datetime.combine(day, hours.end, hours.zone)
+        if day.weekday() in hours.weekdays and local < closes:
+            begin = max(local, opens)
+            if begin + left <= closes:
+                return (begin + left).astimezone(start.tzinfo)
+            left -= closes - begin
+        local = datetime.combine(day + timedelta(days=1), hours.start, hours.zone)
+
+
+def remaining_seconds(deadline: datetime | None, now: datetime) -> int | None:
+    """Seconds left until the deadline (negative when overdue); None without a deadline."""
+    if deadline is None:
+        return None
+    return int((_aware(deadline) - _aware(now)).total_seconds() // 1)
+
+
+def is_overdue(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and _aware(now) >= _aware(deadline)
+
+
+def sla_state(started: datetime | None, deadline: datetime | None, now: datetime) -> str:
+    """'none' (no timer), 'ok', 'soon' (the last SOON_SHARE of the phase's time) or 'overdue'."""
+    if deadline is None:
+        return "none"
+    if is_overdue(deadline, now):
+        return "overdue"
+    if started is not None and started < deadline:
+        if (deadline - now) <= (deadline - started) * SOON_SHARE:
+            return "soon"
+    return "ok"
+
+
+def escalation_level_due(deadline: datetime | None, limit_minutes: int, now: datetime) -> int:
+    """How many escalation levels an overdue phase has earned: 1 at the deadline, one more for each further
+    full time limit it stays overdue (limit 60 min, deadline 10:00: 0 before 10:00, 1 from 10:00, 2 from
+    11:00 …)."""
+    if deadline is None or not is_overdue(deadline, now):
+        return 0
+    late = now - deadline
+    return 1 + int(late // timedelta(minutes=max(1, limit_minutes)))
+
+
+def reaction_deadline(assigned_at: datetime, reaction_minutes: int | None) -> datetime | None:
+    """By when the assignee must accept (calendar minutes); None: no reassignment on silence."""
+    if reaction_minutes is None:
+        return None
+    return _aware(assigned_at) + timedelta(minutes=reaction_minutes)

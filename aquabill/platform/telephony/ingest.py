@@ -1,0 +1,82 @@
+"""From call updates (folded AMI events) to `calls` rows and real-time events of the tenant.
+
+Events published (per tenant, through the hub; `data` fields):
+  call.ringing  — an agent's phone rings: call_id, linkedid, direction, caller, caller_normalised, called,
+                  queue, extension (whose phone rings), started_at, account_id (when one account matches),
+                  accounts [{id, number, holder, address, status}] (every account with the caller's phone)
+  call.answered — call_id, linkedid, agent_extension, answered_at, wait_s, account_id
+  call.ended    — call_id, linkedid, status (answered|missed|abandoned), ended_at, duration_s, wait_s,
+                  agent_extension, recording, account_id
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aquabill.billing_core.registry.phones import accounts_by_phone, normalise_phone
+from aquabill.channels.asterisk.calls import CallUpdate
+from aquabill.platform.realtime import publish
+from aquabill.platform.state import Core
+from aquabill.platform.telephony import store
+from aquabill.tenants.context import Tenant, tenant_transaction
+
+
+@dataclass
+class _Known:
+    call_id: int
+    account_id: int | None
+    accounts: list[dict[str, Any]]
+
+
+class CallSink:
+    """Applies a tenant's call updates in order (one sink per AMI connection)."""
+
+    def __init__(self, core: Core, tenant: Tenant) -> None:
+        self.core = core
+        self.tenant = tenant
+        self._known: dict[str, _Known] = {}
+
+    async def apply(self, update: CallUpdate) -> None:
+        call = update.call
+        known = self._known.get(call.linkedid)
+        async with tenant_transaction(self.core.engines, self.tenant) as conn:
+            accounts = known.accounts if known else []
+            account_id = known.account_id if known else None
+            if known is None and call.direction == "inbound":
+                accounts = await accounts_by_phone(conn, call.caller)
+                account_id = accounts[0]["id"] if len(accounts) == 1 else None
+            row = await store.upsert_call(conn, call, caller_normalised=normalise_phone(call.caller),
+                                          account_id=account_id)
+        if known is None:
+            known = _Known(row["id"], row["account_id"], accounts)
+        if update.kind == "ended":
+            self._known.pop(call.linkedid, None)
+        else:
+            self._known[call.linkedid] = known
+        event = self._event(update, row, known)
+        if event is not None:
+            await publish(self.core.redis, self.core.keys, self.tenant.id, event[0], event[1])
+
+    @staticmethod
+    def _event(update: CallUpdate, row: dict[str, Any], known: _Known) -> tuple[str, dict[str, Any]] | None:
+        call = update.call
+        base = {"call_id": row["id"], "linkedid": call.linkedid, "account_id": row["account_id"]}
+        if update.kind == "ringing":
+            return "call.ringing", base | {
+                "direction": row["direction"], "caller": row["caller"], "caller_normalised": row["caller_normalised"],
+                "called": row["called"], "queue": call.queue, "extension": update.extension,
+                "started_at": row["started_at"].isoformat(), "accounts": known.accounts,
+            }
+        if update.kind == "answered":
+            return "call.answered", base | {
+                "agent_extension": call.agent_extension, "wait_s": row["wait_s"],
+                "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+            }
+        if update.kind == "ended":
+            return "call.ended", base | {
+                "status": row["status"], "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+                "duration_s": row["duration_s"], "wait_s": row["wait_s"], "agent_extension": call.agent_extension,
+                "recording": call.recording,
+            }
+        return None
