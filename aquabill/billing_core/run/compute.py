@@ -357,6 +357,8 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
     if scope.kind in ("tenant", "house"):  # sorts and hashes of whole-tenant sets stay in memory
         await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
+    # the temp tables are uniform: a small sample gives the planner what it needs, at a tenth of the cost
+    await conn.execute(text("SET LOCAL default_statistics_target = 10"))
     statements = _statements(scope)
     for step, sql in enumerate(statements, 1):
         sql = sql.replace("{n}", str(months))
