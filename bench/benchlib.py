@@ -9,12 +9,16 @@ import resource
 import secrets
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 
 from aquabill.platform.devservices import LocalPostgres, free_port
-from aquabill.tenants.databases import to_async_url
+from aquabill.tenants.databases import EngineRegistry, to_async_url
+from aquabill.tenants.migrator import migrate_control
+from aquabill.tenants.provisioning import create_tenant
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -67,4 +71,18 @@ class Server:
             return f"throwaway PostgreSQL on port {self.local.port} (fsync off)"
         return f"database {self.dbname} on the DATABASE_URL server"
 
+
+@asynccontextmanager
+async def bench_tenant(slug: str = "bench", name: str = "Бенчмарк") -> AsyncIterator[tuple]:
+    """A throwaway server with the control schema and one tenant: (server, engines, tenant); all dropped
+    on exit."""
+    server = Server()
+    url = await server.start()
+    engines = EngineRegistry(url, pool_size=2)
+    try:
+        await migrate_control(engines.control)
+        yield server, engines, await create_tenant(engines, slug, name)
+    finally:
+        await engines.dispose()
+        await server.stop()
 

@@ -22,16 +22,13 @@ import os
 import sys
 import time
 
-from benchlib import Server, peak_rss_mb
+from benchlib import bench_tenant, peak_rss_mb
 from sqlalchemy import text
 
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.run.compute import Scope
 from aquabill.billing_core.run.service import run_billing
 from aquabill.tenants.context import tenant_transaction
-from aquabill.tenants.databases import EngineRegistry
-from aquabill.tenants.migrator import migrate_control
-from aquabill.tenants.provisioning import create_tenant
 
 PERIOD = Period(2026, 1)
 
@@ -68,13 +65,8 @@ async def main() -> int:
     ap.add_argument("--accounts", type=int, default=1_000_000)
     args = ap.parse_args()
     n = args.accounts
-    server = Server()
-    url = await server.start()
-    engines = EngineRegistry(url, pool_size=2)
     ok = True
-    try:
-        await migrate_control(engines.control)
-        tenant = await create_tenant(engines, "bench", "Бенчмарк")
+    async with bench_tenant() as (server, engines, tenant):
         t0 = time.perf_counter()
         async with tenant_transaction(engines, tenant) as conn:
             for sql in GENERATE:
@@ -128,9 +120,6 @@ async def main() -> int:
         for name, met in goals.items():
             print(f"  {'OK  ' if met else 'MISS'} {name}")
         ok = all(goals.values())
-    finally:
-        await engines.dispose()
-        await server.stop()
     return 0 if ok else 1
 
 

@@ -25,15 +25,12 @@ import os
 import sys
 import time
 
-from benchlib import Server, peak_rss_mb
+from benchlib import bench_tenant, peak_rss_mb
 from sqlalchemy import text
 
 from aquabill.billing_core.penalties.run import run_penalties
 from aquabill.billing_core.periods import Period
 from aquabill.tenants.context import tenant_transaction
-from aquabill.tenants.databases import EngineRegistry
-from aquabill.tenants.migrator import migrate_control
-from aquabill.tenants.provisioning import create_tenant
 
 PERIOD = Period(2026, 1)
 GOAL_S = 60.0  # for 1,000,000 accounts
@@ -74,13 +71,8 @@ async def main() -> int:
     ap.add_argument("--services", type=int, default=2, choices=(1, 2))
     args = ap.parse_args()
     n = args.accounts
-    server = Server()
-    url = await server.start()
-    engines = EngineRegistry(url, pool_size=2)
     ok = True
-    try:
-        await migrate_control(engines.control)
-        tenant = await create_tenant(engines, "bench", "Бенчмарк")
+    async with bench_tenant() as (server, engines, tenant):
         t0 = time.perf_counter()
         async with tenant_transaction(engines, tenant) as conn:
             for sql in GENERATE:
@@ -128,9 +120,6 @@ async def main() -> int:
         met = run_s <= goal
         print(f"  {'OK  ' if met else 'MISS'} run ≤ {goal:.0f} s ({GOAL_S:.0f} s per 1,000,000 accounts)")
         ok = met
-    finally:
-        await engines.dispose()
-        await server.stop()
     return 0 if ok else 1
 
 
