@@ -54,9 +54,10 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> Non
     import uvicorn
 
     from aquabill.platform.app import create_app
+    from aquabill.platform.serving import uvicorn_options
 
     s = _settings()
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, ws="websockets-sansio")
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, **uvicorn_options())
 
 
 @app.command()

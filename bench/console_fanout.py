@@ -28,12 +28,14 @@ from pathlib import Path
 
 import httpx
 from benchlib import Server
+from fanout_clients import client_proc
 from redis.asyncio import Redis
 
 from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.devservices import LocalRedis, free_port
 from aquabill.platform.keys import Keys
 from aquabill.platform.realtime import publish
+from aquabill.platform.serving import uvicorn_cli_args
 from aquabill.tenants.databases import EngineRegistry
 from aquabill.tenants.migrator import migrate_control
 from aquabill.tenants.provisioning import create_tenant
@@ -60,77 +62,6 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-# ---- client processes ----------------------------------------------------------------------------
-
-async def _ws_clients(urls: list[tuple[str, str, str]], ready, stop, out) -> None:
-    from websockets.asyncio.client import connect
-
-    lat: list[float] = []
-    foreign = 0
-    received = 0
-    socks = []
-    for url, token, slug in urls:
-        ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=60,
-                           max_queue=None)
-        json.loads(await ws.recv())  # hello
-        socks.append((ws, slug))
-    ready.set()
-
-    async def read(ws, slug: str) -> None:
-        nonlocal foreign, received
-        async for msg in ws:
-            now = time.time()
-            frames = json.loads(msg)
-            for ev in frames if isinstance(frames, list) else [frames]:
-                if ev.get("type") != "bench":
-                    continue
-                received += 1
-                if ev["data"]["tenant"] != slug:
-                    foreign += 1
-                if ev["data"].get("measure"):
-                    lat.append(now - ev["data"]["sent"])
-
-    tasks = [asyncio.create_task(read(ws, slug)) for ws, slug in socks]
-    await asyncio.to_thread(stop.wait)
-    await asyncio.sleep(0.5)
-    for t in tasks:
-        t.cancel()
-    out.put({"lat": lat, "foreign": foreign, "received": received})
-
-
-async def _redis_clients(url: str, channels: list[str], ready, stop, out) -> None:
-    lat: list[float] = []
-    redis = Redis.from_url(url)
-    subs = []
-    for ch in channels:
-        ps = redis.pubsub()
-        await ps.subscribe(ch)
-        subs.append(ps)
-    ready.set()
-
-    async def read(ps) -> None:
-        while True:
-            msg = await ps.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            if msg and msg["type"] == "message":
-                ev = json.loads(msg["data"])
-                if ev.get("measure"):
-                    lat.append(time.time() - ev["sent"])
-
-    tasks = [asyncio.create_task(read(ps)) for ps in subs]
-    await asyncio.to_thread(stop.wait)
-    await asyncio.sleep(0.5)
-    for t in tasks:
-        t.cancel()
-    out.put({"lat": lat, "foreign": 0, "received": len(lat)})
-
-
-def _client_proc(kind: str, arg, items, ready, stop, out) -> None:
-    if kind == "ws":
-        asyncio.run(_ws_clients(items, ready, stop, out))
-    else:
-        asyncio.run(_redis_clients(arg, items, ready, stop, out))
-
-
 # ---- the run ------------------------------------------------------------------------------------
 
 async def drive(publish_one, rate: int, seconds: float, warmup: float = 2.0) -> int:
@@ -155,7 +86,7 @@ def start_processes(kind: str, arg, groups: list[list]) -> tuple[list, list, obj
     procs, readies = [], []
     for items in groups:
         ready = ctx.Event()
-        p = ctx.Process(target=_client_proc, args=(kind, arg, items, ready, stop, out), daemon=True)
+        p = ctx.Process(target=client_proc, args=(kind, arg, items, ready, stop, out), daemon=True)
         p.start()
         procs.append(p)
         readies.append(ready)
@@ -166,19 +97,19 @@ async def collect(procs, readies, stop, out, run, servers: tuple[int, ...] = ())
     for r in readies:
         await asyncio.to_thread(r.wait)
     await asyncio.sleep(1.0)  # every hub subscribed
-    before = [cpu_seconds(p.pid) for p in procs], [cpu_seconds(pid) for pid in servers]
+    before = sum(cpu_seconds(pid) for pid in servers)
     wall = time.perf_counter()
     sent = await run()
     wall = time.perf_counter() - wall
-    after = [cpu_seconds(p.pid) for p in procs], [cpu_seconds(pid) for pid in servers]
     stop.set()
     results = [await asyncio.to_thread(out.get, True, 120) for _ in procs]
+    after = sum(cpu_seconds(pid) for pid in servers)  # till the clients stopped: the backlog's work included
     for p in procs:
         p.join(10)
     lat = [x for r in results for x in r["lat"]]
     return {"sent": sent, "lat": lat, "foreign": sum(r["foreign"] for r in results),
             "received": sum(r["received"] for r in results), "wall": wall,
-            "cpu_clients": sum(after[0]) - sum(before[0]), "cpu_servers": sum(after[1]) - sum(before[1])}
+            "cpu_clients": sum(r["cpu"] for r in results), "cpu_servers": after - before}
 
 
 def show(label: str, res: dict, expected: int) -> None:
@@ -189,8 +120,10 @@ def show(label: str, res: dict, expected: int) -> None:
     print(f"{label}: deliveries measured {len(lat):,} of {expected:,} expected · "
           f"p50 {pct(lat, 50) * 1000:.1f} ms · p99 {pct(lat, 99) * 1000:.1f} ms · "
           f"max {max(lat) * 1000:.1f} ms · mean {statistics.fmean(lat) * 1000:.1f} ms")
-    print(f"  CPU while publishing ({res['wall']:.1f} s): client processes {res['cpu_clients']:.1f} s, "
-          f"servers {res['cpu_servers']:.1f} s")
+    per_k = 1000 / max(res["received"], 1)
+    print(f"  CPU from the first event to the last delivery (publishing {res['wall']:.1f} s): client processes "
+          f"{res['cpu_clients']:.1f} s, servers {res['cpu_servers']:.1f} s — per 1,000 deliveries "
+          f"{res['cpu_clients'] * per_k * 1000:.1f} ms and {res['cpu_servers'] * per_k * 1000:.1f} ms")
 
 
 async def main() -> int:
@@ -226,7 +159,7 @@ async def main() -> int:
         for port in ports:
             apps.append(subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
                 [sys.executable, "-m", "uvicorn", "--factory", "aquabill.platform.app:create_app", "--host",
-                 "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning"],
+                 "127.0.0.1", "--port", str(port), *uvicorn_cli_args(), "--log-level", "warning"],
                 env={**env, "AQUABILL_PORT": str(port)}, cwd=ROOT))
         tokens = {}
         async with httpx.AsyncClient(timeout=5) as http:
@@ -269,7 +202,8 @@ async def main() -> int:
 
         async def bare_event(n: int, measure: bool) -> None:
             await redis.publish(f"{prefix}:bare:{n % 2}", json.dumps(
-                {**PAYLOAD, "call_id": n, "sent": time.time(), "measure": measure}, ensure_ascii=False))
+                {**PAYLOAD, "call_id": n, "tenant": f"bare{n % 2}", "sent": time.time(), "measure": measure},
+                ensure_ascii=False))
 
         redis_pid = int((await redis.info("server"))["process_id"])
         bare = await collect(*start_processes("redis", redis_url, bare_groups),

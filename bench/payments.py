@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import secrets
 import sys
 import time
@@ -68,13 +69,18 @@ async def run(url: str, n: int) -> int:
             await seed(conn, n)
             await conn.execute(text("ANALYZE"))
         data = registry(n)
+        timings: dict[str, float] = {}
         start = time.perf_counter()
         async with tenant_transaction(engines, tenant) as conn:
-            report = await import_payment_file(conn, "sber", data, file_name="bench.txt")
+            report = await import_payment_file(conn, "sber", data, file_name="bench.txt", timings=timings)
+            commit_start = time.perf_counter()
+        timings["commit"] = time.perf_counter() - commit_start
         seconds = time.perf_counter() - start
         print(f"import   {len(data) / 1e6:5.1f} MB {report.lines:>8} lines {seconds:7.2f} s   loaded {report.loaded}, "
               f"unidentified {report.unidentified}, duplicates {report.duplicates}, failed {report.failed}",
               flush=True)
+        print("         " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+              + f"   ({n / seconds:,.0f} lines/s; load average {os.getloadavg()[0]:.1f})", flush=True)
         if report.loaded != n or report.unidentified != (n + 99) // 100 or report.failed:
             failures.append(f"import report: {report.as_dict(max_errors=3)}")
         start = time.perf_counter()

@@ -29,6 +29,7 @@ from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.config import Settings
 from aquabill.platform.devservices import LocalPostgres, LocalRedis, free_port
 from aquabill.platform.jobs.worker import build_worker
+from aquabill.platform.serving import uvicorn_cli_args
 from aquabill.platform.state import Core
 from aquabill.tenants.databases import to_async_url
 from aquabill.tenants.migrator import migrate_control
@@ -228,7 +229,7 @@ class AppServer:
                "AQUABILL_WS_RECHECK_SECONDS": "0.5"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "aquabill.platform.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio", "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(self.port), *uvicorn_cli_args(), "--log-level", "warning"],
             env=env, cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

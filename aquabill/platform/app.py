@@ -35,9 +35,11 @@ from aquabill.platform.web import (
     close_pages,
     console_api,
     console_pages,
+    divisions_api,
     health,
     imports_api,
     jobs_api,
+    mailbox_pages,
     month_close_api,
     pages,
     payment_file_pages,
@@ -45,14 +47,18 @@ from aquabill.platform.web import (
     payments_api,
     penalties_api,
     platform_api,
+    receipt_pages,
+    receipts_api,
     requests_api,
     requests_pages,
     run_pages,
     users_api,
+    work_calendar_api,
     ws,
 )
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
+from aquabill.platform.web.ws_sessions import OpenSockets
 
 HERE = Path(__file__).parent
 
@@ -88,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.core = core
         app.state.hub = Hub(core.redis, core.keys)
         await app.state.hub.start()
+        app.state.sockets = OpenSockets(core)
+        app.state.sockets.start()
         app.state.telephony = TelephonySupervisor(core) if settings.telephony else None
         if app.state.telephony is not None:
             await app.state.telephony.start()
@@ -95,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_shutdown(app: Litestar) -> None:
         if getattr(app.state, "telephony", None) is not None:
             await app.state.telephony.stop()
+        await app.state.sockets.stop()
         await app.state.hub.stop()
         await app.state.core.close()
 
@@ -102,17 +111,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *health.ROUTES, *auth_api.ROUTES, *users_api.ROUTES, *audit_api.ROUTES, *jobs_api.ROUTES,
         *platform_api.ROUTES, *accounts_api.ROUTES, *imports_api.ROUTES, *billing_api.ROUTES, *billing_runs_api.ROUTES, *ws.ROUTES,
         *pages.ROUTES, *card_pages.ROUTES, *run_pages.ROUTES,
-        *adjustments_api.ROUTES,
+        *adjustments_api.ROUTES, *receipts_api.ROUTES, *receipt_pages.ROUTES,
         *balances_api.ROUTES,
         *penalties_api.ROUTES,
         *payments_api.ROUTES, *payment_pages.ROUTES, *payment_file_pages.ROUTES, *balance_pages.ROUTES,
         *calls_api.ROUTES,
-        *month_close_api.ROUTES, *close_pages.ROUTES,
+        *month_close_api.ROUTES, *close_pages.ROUTES, *divisions_api.ROUTES,
         *console_api.ROUTES,
         *console_pages.ROUTES,
         *calls_pages.ROUTES,
-        *appeals_api.ROUTES, *appeals_pages.ROUTES,
-        *requests_api.ROUTES, *requests_pages.ROUTES,
+        *appeals_api.ROUTES, *appeals_pages.ROUTES, *mailbox_pages.ROUTES,
+        *requests_api.ROUTES, *requests_pages.ROUTES, *work_calendar_api.ROUTES,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

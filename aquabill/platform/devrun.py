@@ -59,6 +59,7 @@ async def _serve(settings: Settings) -> None:
     from aquabill.platform.app import create_app
     from aquabill.platform.demo import DEMO_ADMIN, ensure_demo, ensure_platform_admin
     from aquabill.platform.jobs.worker import build_worker
+    from aquabill.platform.serving import uvicorn_options
     from aquabill.platform.state import Core
     from aquabill.platform.telephony.demo_pbx import DemoPbx
     from aquabill.tenants.provisioning import migrate_all
@@ -90,7 +91,7 @@ async def _serve(settings: Settings) -> None:
     app = create_app(settings)
     app.state.demo_pbx = pbx
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="info", ws="websockets-sansio"))
+                                           log_level="info", **uvicorn_options()))
     try:
         await server.serve()
     finally:

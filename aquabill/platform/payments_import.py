@@ -1,8 +1,10 @@
 """Import of payment files: the agent's format and layout choose the reader (`channels.bank_files`), the
-lines become `PaymentLine`s and `billing_core.payments.intake` stores them (one statement per file).
+lines are staged in a temporary table and `billing_core.payments.intake` stores them (one statement per
+file), records their readings and allocates the accounts.
 
 - `sberbank`: a registry of individuals' payments; a registry with file-level problems (trailer totals that do
-  not match, lines after the trailer) is refused whole and not stored.
+  not match, lines after the trailer) is refused whole and not stored. Its lines (tuples, no object per
+  line) go to the staging table by COPY.
 - `1c`: a 1CClientBankExchange statement; incoming documents (to the tenant's accounts in the billing setting
   `bank_accounts`, else to the statement's own accounts) become payments, the personal account is taken from
   the purpose text («л/с 123», «ЛС 123», «лицевой счет 123»), else the payment is unidentified.
@@ -11,7 +13,9 @@ lines become `PaymentLine`s and `billing_core.payments.intake` stores them (one 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+import io
+from collections.abc import Awaitable, Callable, Iterator
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy import text
@@ -25,8 +29,9 @@ from aquabill.channels.bank_files import (
     BankDocument,
     BankFileError,
     RegistryLayout,
-    parse_registry,
+    RegistryRow,
     parse_statement,
+    read_registry,
 )
 
 Progress = Callable[[float, str], Awaitable[None]]
@@ -74,20 +79,71 @@ async def _bank_accounts(conn: AsyncConnection) -> set[str]:
     return {str(raw)} if raw else set()
 
 
-def _registry_lines(data: bytes, layout: RegistryLayout, report: intake.FileReport) -> list[PaymentLine]:
-    parsed = parse_registry(data, layout)
+def _registry_rows(data: bytes, layout: RegistryLayout, report: intake.FileReport) -> list[RegistryRow]:
+    parsed = read_registry(data, layout)
     if not parsed.accepted:
         raise PaymentFileError("Реестр не принят целиком: " + "; ".join(parsed.file_errors))
     report.lines = parsed.lines_read
     report.failed = len(parsed.errors)
     report.errors.extend({"line": e.line, "error": e.message} for e in parsed.errors)
     report.errors.extend({"line": w.line, "warning": w.message} for w in parsed.warnings)
-    return [PaymentLine(
-        line_no=p.line, operation_id=p.operation_id, paid_on=p.paid_on, amount=p.amount, account_text=p.account,
-        commission=p.commission, period=p.period.first_day if p.period else None,
-        payer=p.payer_address or ", ".join(x for x in (p.payer, p.address) if x),
-        purpose=" ".join(x for x in (p.branch, p.office, p.cashier) if x),
-        readings=tuple((r.serial, r.value) for r in p.readings)) for p in parsed.payments]
+    return parsed.rows
+
+
+def _payer(p: RegistryRow) -> str:
+    return p.payer_address or (f"{p.payer}, {p.address}" if p.payer and p.address else p.payer or p.address)
+
+
+def _purpose(p: RegistryRow) -> str:
+    return " ".join(x for x in (p.branch, p.office, p.cashier) if x)
+
+
+def _stage_records(rows: list[RegistryRow]) -> Iterator[tuple[Any, ...]]:
+    """Registry rows as `store.STAGE_COLUMNS` records."""
+    for p in rows:
+        yield (p.line, p.operation_id, p.paid_on, p.amount, p.commission, p.account,
+               p.period.first_day if p.period is not None else None, _payer(p), _purpose(p))
+
+
+def _stage_text(rows: list[RegistryRow]) -> bytes | None:
+    """Registry rows as `store.STAGE_COLUMNS` in COPY's text format; None when a cell holds a tab or a
+    backslash (then records go instead: nothing is escaped here). Cells come from lines: no line breaks."""
+    iso: dict[Any, str] = {}
+    out = []
+    nulls = 0
+    for p in rows:
+        paid_on = iso.get(p.paid_on)
+        if paid_on is None:
+            paid_on = iso[p.paid_on] = p.paid_on.isoformat()
+        if p.period is None:
+            month, nulls = "\\N", nulls + 1
+        else:
+            month = iso.get(p.period)
+            if month is None:
+                month = iso[p.period] = p.period.first_day.isoformat()
+        out.append(f"{p.line}\t{p.operation_id}\t{paid_on}\t{p.amount}\t{p.commission}\t{p.account}\t{month}\t"
+                   f"{_payer(p)}\t{_purpose(p)}\n")
+    text = "".join(out)
+    if text.count("\t") != 8 * len(rows) or text.count("\\") != nulls:
+        return None
+    return text.encode()
+
+
+async def _copy_registry(conn: AsyncConnection, rows: list[RegistryRow]) -> None:
+    """The rows (and their readings) into the staging tables by COPY (text built here, or records)."""
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    buffer = _stage_text(rows)
+    if buffer is not None:
+        await raw.copy_to_table(store.STAGE_TABLE, schema_name="pg_temp", columns=store.STAGE_COLUMNS,
+                                source=io.BytesIO(buffer))
+    else:
+        await raw.copy_records_to_table(store.STAGE_TABLE, schema_name="pg_temp", columns=store.STAGE_COLUMNS,
+                                        records=_stage_records(rows))
+    readings = [(p.line, i, r.serial, r.value) for p in rows if p.readings for i, r in enumerate(p.readings)]
+    if readings:
+        await raw.copy_records_to_table(store.STAGE_READINGS_TABLE, schema_name="pg_temp",
+                                        columns=store.STAGE_READINGS_COLUMNS, records=readings)
 
 
 def _operation_id(d: BankDocument) -> str:
@@ -120,9 +176,12 @@ def _duplicate_file(report: intake.FileReport, earlier: dict[str, Any]) -> intak
 
 
 async def import_payment_file(conn: AsyncConnection, agent_code: str, data: bytes, *, file_name: str = "",
-                              user_id: int | None = None, progress: Progress | None = None) -> intake.FileReport:
+                              user_id: int | None = None, progress: Progress | None = None,
+                              timings: dict[str, float] | None = None) -> intake.FileReport:
     """Store the file as received, read it with the agent's format, load its payments (one statement).
-    The same file again (checksum) or lines with operation ids the agent already has add nothing."""
+    The same file again (checksum) or lines with operation ids the agent already has add nothing.
+    `timings` (when given) gets the seconds of each step: parse, stage, store, readings, allocate."""
+    started = perf_counter()
     agent = await store.get_agent(conn, code=agent_code)
     if agent is None:
         raise NotFoundError(f"Платёжный агент «{agent_code}» не найден", field="agent")
@@ -136,25 +195,40 @@ async def import_payment_file(conn: AsyncConnection, agent_code: str, data: byte
     earlier = await store.file_by_checksum(conn, agent["id"], digest)
     if earlier is not None and earlier["status"] == "loaded":  # the same file again: not even read
         return _duplicate_file(report, earlier)
+    rows: list[RegistryRow] = []
+    lines: list[PaymentLine] = []
     try:
         if fmt == "sberbank":
             try:
                 layout = layout_from_json(agent["file_layout"])
             except ValueError as exc:
                 raise PaymentFileError(f"Описание реестра агента неверно: {exc}") from exc
-            lines = _registry_lines(data, layout, report)
+            rows = _registry_rows(data, layout, report)
         else:
             lines = await _statement_lines(conn, data, report)
     except BankFileError as exc:
         raise PaymentFileError(f"Файл не принят: {exc}", field="file") from exc
+    if timings is not None:
+        timings["parse"] = perf_counter() - started
     if progress:
         await progress(40, "файл прочитан")
+    started = perf_counter()
     file_id, earlier = await intake.store_file(conn, agent_id=agent["id"], file_name=file_name, content=data,
                                                checksum=digest, fmt=fmt, user_id=user_id)
     report.file_id = file_id
     if earlier is not None:  # loaded by a concurrent request meanwhile
         return _duplicate_file(report, earlier)
-    await intake.load_lines(conn, report, lines, agent_id=agent["id"], source=SOURCES[fmt], user_id=user_id)
+    if max(len(rows), len(lines)) > store.BULK_LINES:
+        await store.tune_for_bulk(conn)
+    await store.create_stage(conn)
+    if rows:
+        await _copy_registry(conn, rows)
+    else:
+        await store.stage_lines(conn, lines)
+    if timings is not None:
+        timings["stage"] = perf_counter() - started
+    await intake.load_staged(conn, report, agent_id=agent["id"], source=SOURCES[fmt], user_id=user_id,
+                             timings=timings)
     await intake.finish(conn, report)
     if progress:
         await progress(100, "загружено")

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -21,10 +21,9 @@ from aquabill.platform.keys import Keys
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 1000
 # A tenant's events arriving within this window go out as one frame (a JSON array), so that a busy
 # tenant costs each socket at most 1000/COALESCE_MS frames a second; a quiet one gets each event at once.
-COALESCE_MS = float(os.environ.get("AQUABILL_WS_COALESCE_MS", "25"))
+COALESCE_MS = float(os.environ.get("AQUABILL_WS_COALESCE_MS", "50"))
 
 
 # Sequence number, replay log and fan-out in one atomic step, so sequence order = delivery order.
@@ -91,24 +90,17 @@ def join(events: list[tuple[int, str]]) -> str:
     return events[0][1] if len(events) == 1 else "[" + ",".join(t for _, t in events) + "]"
 
 
-class Subscription:
-    def __init__(self, tenant_id: int) -> None:
-        self.tenant_id = tenant_id
-        self.queue: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_SIZE)
-        self.overflowed = False
+class Outlet(Protocol):
+    """A socket's end of the hub (see web/ws_outlet.py): takes a frame synchronously, never blocks."""
 
-    def offer(self, frame: Frame) -> None:
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.overflowed = True  # the socket loop closes it; the client reconnects
+    def offer(self, frame: Frame) -> None: ...
 
 
 class Hub:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
-        self._subs: dict[int, set[Subscription]] = {}
+        self._subs: dict[int, set[Outlet]] = {}
         self._channels: dict[bytes, int] = {}
         self._pubsub = None
         self._task: asyncio.Task | None = None
@@ -134,24 +126,23 @@ class Hub:
     async def publish(self, tenant_id: int, event_type: str, data: dict[str, Any]) -> int:
         return await publish(self.redis, self.keys, tenant_id, event_type, data)
 
-    async def subscribe(self, tenant_id: int) -> Subscription:
-        sub = Subscription(tenant_id)
+    async def subscribe(self, tenant_id: int, outlet: Outlet) -> None:
+        """From now on every frame of the tenant is offered to `outlet`."""
         async with self._lock:
             group = self._subs.setdefault(tenant_id, set())
             if not group:
                 channel = self.keys.events_channel(tenant_id)
                 self._channels[channel.encode()] = tenant_id
                 await self._pubsub.subscribe(channel)
-            group.add(sub)
-        return sub
+            group.add(outlet)
 
-    async def unsubscribe(self, sub: Subscription) -> None:
+    async def unsubscribe(self, tenant_id: int, outlet: Outlet) -> None:
         async with self._lock:
-            group = self._subs.get(sub.tenant_id, set())
-            group.discard(sub)
+            group = self._subs.get(tenant_id, set())
+            group.discard(outlet)
             if not group:
-                self._subs.pop(sub.tenant_id, None)
-                channel = self.keys.events_channel(sub.tenant_id)
+                self._subs.pop(tenant_id, None)
+                channel = self.keys.events_channel(tenant_id)
                 self._channels.pop(channel.encode(), None)
                 with contextlib.suppress(Exception):
                     await self._pubsub.unsubscribe(channel)
@@ -201,5 +192,8 @@ class Hub:
         if not events:
             return
         frame = Frame(events)
-        for sub in list(self._subs.get(tenant_id, ())):
-            sub.offer(frame)
+        for outlet in list(self._subs.get(tenant_id, ())):  # one loop, no task per socket
+            try:
+                outlet.offer(frame)
+            except Exception:  # one broken socket must not starve the others
+                log.exception("realtime hub: delivering to a socket failed")

@@ -84,7 +84,9 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("period_divisions", "status"), ("close_checks", "code"), ("close_check_runs", "outcome"),
                ("period_closes", "action"),
                # appeals (t0009): vocabularies fixed by check constraints
-               ("appeals", "source"), ("appeals", "status"), ("telephonograms", "kind")}
+               ("appeals", "source"), ("appeals", "status"), ("telephonograms", "kind"),
+               # working calendar (t0011)
+               ("working_calendar", "kind")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -123,7 +125,6 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/calls/originate"), ("POST", "/api/calls/{call_id:int}/callback"),
                 ("PUT", "/api/telephony/connection"),
                 # requests and works (requests_api.py)
-                ("POST", "/api/service-divisions"), ("PATCH", "/api/service-divisions/{division_id:int}"),
                 ("POST", "/api/executors"), ("PATCH", "/api/executors/{executor_id:int}"),
                 ("POST", "/api/request-routes"), ("PATCH", "/api/request-routes/{request_route_id:int}"),
                 ("POST", "/api/request-routes/{request_route_id:int}/phases"),
@@ -132,6 +133,11 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/requests/{request_id:int}/advance"), ("POST", "/api/requests/{request_id:int}/close"),
                 ("POST", "/api/requests/{request_id:int}/cancel"), ("POST", "/api/requests/{request_id:int}/documents"),
                 ("POST", "/api/requests/{request_id:int}/works"), ("POST", "/api/requests/{request_id:int}/act"),
+                # requests pages and the working calendar (requests_pages.py, work_calendar_api.py)
+                ("POST", "/requests"), ("POST", "/requests/{request_id:int}"), ("POST", "/api/working-calendar"),
+                ("POST", "/requests/calendar"), ("POST", "/requests/calendar/{working_calendar_id:int}/delete"),
+                # mailboxes page (mailbox_pages.py)
+                ("POST", "/appeals/mailboxes"), ("POST", "/appeals/mailboxes/{mailbox_id:int}"),
                 # month close and divisions (month_close_api.py, close_pages.py)
                 ("POST", "/api/month-close/{period:str}/checks"), ("POST", "/api/month-close/{period:str}/close"),
                 ("POST", "/api/month-close/{period:str}/reopen"), ("PUT", "/api/month-close/checks"),
@@ -145,7 +151,9 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/penalties/runs"), ("POST", "/api/penalties/storno"), ("POST", "/api/key-rates"),
                 ("POST", "/api/penalty-deferrals"),
                 # agents' presence (console_api.py)
-                ("PUT", "/api/console/presence"), ("POST", "/api/console/demo-call")}
+                ("PUT", "/api/console/presence"), ("POST", "/api/console/demo-call"),
+                # receipts (receipts_api.py, receipt_pages.py)
+                ("PUT", "/api/receipts/requisites"), ("POST", "/billing/requisites")}
 
 # a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
 RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
@@ -432,13 +440,15 @@ class World:
             ("POST", "/api/calls/originate"): [("json", {"extension": "101", "account_id": b_account}),
                                                 ("json", {"extension": "101", "number": "89161234567"})],
             ("POST", "/api/calls/{call_id:int}/callback"): [("json", {"extension": "101"})],
+            ("PUT", "/api/receipts/requisites"): [("json", {
+                "name": "МУП «Водоканал А»", "personal_acc": "40702810900000000001", "bank_name": "Банк",
+                "bic": "044525225", "corresp_acc": "30101810400000000225", "inn": "7707083893"})],
+            ("POST", "/billing/requisites"): [("form", {
+                "name": "МУП «Водоканал А»", "personal_acc": "40702810900000000001", "bank_name": "Банк",
+                "bic": "044525225"})],
             ("PUT", "/api/telephony/connection"): [("json", {
                 "host": "127.0.0.1", "port": 9, "username": f"a-ami-{n}", "secret": "a-secret", "enabled": False})],
             # requests and works: B's user, division, house, account and appeal ids in bodies
-            ("POST", "/api/service-divisions"): [("json", {"code": f"a-div-{n}", "name": "Участок из A",
-                                                           "head_user_id": b_user,
-                                                           "parent_id": self.b_ids["divisions"][-1]})],
-            ("PATCH", "/api/service-divisions/{division_id:int}"): [("json", {"name": f"Правка из A {n}"})],
             ("POST", "/api/executors"): [("json", {"user_id": b_user, "division_id": self.b_ids["divisions"][-1],
                                                    "cap": 3, "house_ids": [self.b_ids["houses"][-1]]})],
             ("PATCH", "/api/executors/{executor_id:int}"): [("json", {"cap": 4}), ("json", {"house_ids": [1]})],
@@ -464,6 +474,25 @@ class World:
                                                                               "price": "50.00"}]})],
             ("POST", "/api/requests/{request_id:int}/act"): [None, ("json", {"account_id": b_account,
                                                                               "period": "2024-02"})],
+            # requests pages (B's account number is A's too; B's appeal and user ids) and the working calendar
+            ("POST", "/requests"): [
+                ("form", {"kind": "planned", "account_number": "00100001", "description": f"Из A {n}"}),
+                ("form", {"kind": "emergency", "appeal_id": str(self.b_ids["appeals"][-1]), "description": ""})],
+            ("POST", "/requests/{request_id:int}"): [("form", {"action": "assign", "user_id": str(b_user)}),
+                                                      ("form", {"action": "work", "description": "из A",
+                                                                "labour_cost": "10"}),
+                                                      ("form", {"action": "cancel", "note": "из A"})],
+            ("POST", "/api/working-calendar"): [("json", {
+                "day": f"2032-{1 + n % 12:02d}-{1 + n // 12 % 28:02d}", "kind": "holiday", "note": "из A"})],
+            ("POST", "/requests/calendar"): [("form", {
+                "day": f"2033-{1 + n % 12:02d}-{1 + n // 12 % 28:02d}", "kind": "holiday", "note": "из A"})],
+            ("POST", "/requests/calendar/{working_calendar_id:int}/delete"): [("form", {})],
+            ("POST", "/appeals/mailboxes"): [("form", {"name": f"Ящик A {n}", "host": "127.0.0.1", "port": "9",
+                                                       "username": "a", "password": "a-pass", "enabled": ""})],
+            ("POST", "/appeals/mailboxes/{mailbox_id:int}"): [
+                ("form", {"action": "disable"}),
+                ("form", {"action": "save", "name": f"Правка ящика A {n}", "host": "127.0.0.1", "port": "9",
+                          "username": "a", "password": "a-new-pass"})],
             # month close: A's open month 2024-02 (A's checks block its close: unbilled accounts); B's division ids
             ("POST", "/api/month-close/{period:str}/checks"): [("json", {}), ("json", {"division_id": b_division})],
             ("POST", "/api/month-close/{period:str}/close"): [
@@ -471,10 +500,14 @@ class World:
             ("POST", "/api/month-close/{period:str}/reopen"): [("json", {"reason": "из A", "division_id": b_division})],
             ("PUT", "/api/month-close/checks"): [("json", {"checks": [
                 {"code": "old_unidentified_payments", "parameter": 7}, {"code": "unfinished_runs", "blocking": True}]})],
+            # divisions (divisions_api.py): B's houses, user (head) and division (parent) in bodies
             ("POST", "/api/divisions"): [("json", {"code": f"a-mc-div-{n}", "name": "Участок из A"}),
                                          ("json", {"code": f"a-mc-div-b{n}", "name": "Участок из A",
-                                                   "house_ids": [self.b_ids["houses"][-1]]})],
-            ("PATCH", "/api/divisions/{division_id:int}"): [("json", {"name": f"Правка участка из A {n}"})],
+                                                   "house_ids": [self.b_ids["houses"][-1]]}),
+                                         ("json", {"code": f"a-div-{n}", "name": "Участок из A",
+                                                   "head_user_id": b_user, "parent_id": b_division})],
+            ("PATCH", "/api/divisions/{division_id:int}"): [("json", {"name": f"Правка участка из A {n}"}),
+                                                            ("json", {"head_user_id": b_user, "parent_id": b_division})],
             ("POST", "/billing/close"): [
                 ("form", {"period": "2024-02", "division_id": str(b_division), "action": "check"}),
                 ("form", {"period": "2024-02", "action": "close", "accept_warnings": "1"})],

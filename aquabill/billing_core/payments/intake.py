@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,50 +76,69 @@ async def store_file(conn: AsyncConnection, *, agent_id: int, file_name: str, co
 
 
 async def load_lines(conn: AsyncConnection, report: FileReport, lines: Sequence[PaymentLine], *, agent_id: int,
-                     source: str, user_id: int | None) -> list[store.InsertedPayment]:
+                     source: str, user_id: int | None) -> None:
     """Insert the lines of a stored file (one statement), record their readings, allocate, fill the report."""
-    inserted = await store.insert_payments(conn, lines, agent_id=agent_id, file_id=report.file_id, source=source,
-                                           user_id=user_id)
-    by_line = {x.line_no: x for x in lines}
-    got = {p.line_no for p in inserted}
-    for x in lines:
-        if x.line_no not in got:
-            report.duplicates += 1
-            report.errors.append({"line": x.line_no, "error": f"Операция {x.operation_id} уже загружена "
-                                                              "(повтор): платёж не добавлен"})
-    report.loaded = len(inserted)
-    report.unidentified = sum(p.status == "unidentified" for p in inserted)
-    report.amount = sum((by_line[p.line_no].amount for p in inserted), Decimal("0.00"))
-    await _bank_readings(conn, report, [p for p in inserted if p.account_id is not None], by_line, user_id)
-    await allocate(conn, [p.account_id for p in inserted if p.status == "identified" and p.account_id])
+    await store.create_stage(conn)
+    await store.stage_lines(conn, lines)
+    await load_staged(conn, report, agent_id=agent_id, source=source, user_id=user_id)
+
+
+async def load_staged(conn: AsyncConnection, report: FileReport, *, agent_id: int, source: str,
+                      user_id: int | None, timings: dict[str, float] | None = None) -> None:
+    """The lines staged in `payment_stage` (see `store.create_stage`) of a stored file: inserted (one
+    statement), their readings recorded, the accounts allocated, the report filled. `timings` gets the
+    seconds of each step (store, readings, allocate)."""
+    clock = _Clock(timings)
+    await store.insert_staged(conn, agent_id=agent_id, file_id=report.file_id, source=source, user_id=user_id)
+    summary = await store.loaded_summary(conn)
+    report.loaded, report.unidentified, report.amount = summary.loaded, summary.unidentified, summary.amount
+    for line_no, operation_id in await store.duplicate_lines(conn):
+        report.duplicates += 1
+        report.errors.append({"line": line_no, "error": f"Операция {operation_id} уже загружена "
+                                                        "(повтор): платёж не добавлен"})
+    clock.lap("store")
+    await _bank_readings(conn, report, await store.loaded_readings(conn), user_id)
+    clock.lap("readings")
+    await allocate(conn, await store.loaded_accounts(conn))
+    clock.lap("allocate")
     report.errors.sort(key=lambda e: (e.get("line") or 0))
-    return inserted
 
 
-async def _bank_readings(conn: AsyncConnection, report: FileReport, inserted: list[store.InsertedPayment],
-                         by_line: dict[int | None, PaymentLine], user_id: int | None) -> None:
-    """Readings written on identified lines, as source 'bank', by meter serial of the line's account."""
-    wanted = [(p, serial, value) for p in inserted for serial, value in by_line[p.line_no].readings]
+class _Clock:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.timings is not None:
+            now = perf_counter()
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+            self.last = now
+
+
+async def _bank_readings(conn: AsyncConnection, report: FileReport, wanted: Sequence[Any],
+                         user_id: int | None) -> None:
+    """Readings written on identified lines, as source 'bank', by meter serial of the line's account:
+    `wanted` rows are (line_no, account_id, paid_on, serial, value)."""
     if not wanted:
         return
     meters: dict[tuple[int, str], list[Any]] = {}
-    for m in await store.meters_of_accounts(conn, sorted({p.account_id for p, _, _ in wanted}),  # type: ignore[misc]
-                                            sorted({s for _, s, _ in wanted})):
+    for m in await store.meters_of_accounts(conn, sorted({w.account_id for w in wanted}),
+                                            sorted({w.serial for w in wanted})):
         meters.setdefault((m.account_id, m.serial), []).append(m)
     items: list[NewReading] = []
     line_of: dict[tuple[int, date, Decimal], int | None] = {}
-    for p, serial, value in wanted:
-        alive = [m for m in meters.get((p.account_id, serial), [])  # type: ignore[arg-type]
-                 if m.installed_on <= p.paid_on and (m.removed_on is None or m.removed_on >= p.paid_on)]
+    for line_no, account_id, paid_on, serial, value in wanted:
+        alive = [m for m in meters.get((account_id, serial), [])
+                 if m.installed_on <= paid_on and (m.removed_on is None or m.removed_on >= paid_on)]
         if len(alive) != 1:
-            report.errors.append({"line": p.line_no, "warning": (
+            report.errors.append({"line": line_no, "warning": (
                 f"Показание счётчика {serial} не принято: у лицевого счёта нет такого счётчика на "
-                f"{p.paid_on:%d.%m.%Y}" if not alive else f"Показание счётчика {serial} не принято: "
+                f"{paid_on:%d.%m.%Y}" if not alive else f"Показание счётчика {serial} не принято: "
                 "у лицевого счёта несколько счётчиков с этим номером")})
             report.readings["not_found"] = report.readings.get("not_found", 0) + 1
             continue
-        items.append(NewReading(alive[0].id, p.paid_on, value))
-        line_of[(alive[0].id, p.paid_on, value)] = p.line_no
+        items.append(NewReading(alive[0].id, paid_on, value))
+        line_of[(alive[0].id, paid_on, value)] = line_no
     for o in await record_readings(conn, items, source="bank", user_id=user_id):
         report.readings[o.status] = report.readings.get(o.status, 0) + 1
         if o.status in ("rejected", "flagged"):
@@ -176,9 +196,10 @@ async def _agent(conn: AsyncConnection, code: str) -> dict[str, Any]:
 async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_on: date,
                          account_id: int | None = None, qr: str | None = None, agent: str | None = None,
                          period: Period | None = None, service_id: int | None = None, note: str = "",
-                         user_id: int | None = None) -> dict[str, Any]:
+                         user_id: int | None = None, penalty: Decimal | None = None) -> dict[str, Any]:
     """A manual or cash payment for `account_id` or for the account of a receipt's QR code (`PersAcc`; amount
-    and period default to the QR's). A QR account not found puts the payment into the unidentified queue."""
+    and period default to the QR's). A QR account not found puts the payment into the unidentified queue.
+    `penalty`: the part the payer names for penalties (allocated to the penalty balance first)."""
     agent_row = await _agent(conn, agent or "manual")
     source = "cash" if agent_row["kind"] == "cash_desk" else "manual"
     payer, purpose, account_text = "", note, ""
@@ -213,12 +234,14 @@ async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_
         raise BillingError("Не указана сумма платежа", field="amount")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise BillingError("Сумма платежа должна быть больше нуля, с точностью до копеек", field="amount")
+    if penalty is not None and (penalty < 0 or penalty > amount or penalty != penalty.quantize(Decimal("0.01"))):
+        raise BillingError("Часть платежа на пени: от нуля до суммы платежа, с точностью до копеек", field="penalty")
     await ensure_open(conn, paid_on, what=f"платёж от {paid_on:%d.%m.%Y}", field="paid_on", account_id=account_id)
     payment_id = await store.insert_one(
         conn, agent_id=agent_row["id"], source=source, paid_on=paid_on, amount=amount, account_id=account_id,
         account_text=account_text, period=period.first_day if period else None, service_id=service_id,
         payer=payer, purpose=purpose, status=status, reason=reason if status == "unidentified" else note,
-        storno_of=None, user_id=user_id)
+        storno_of=None, user_id=user_id, penalty=penalty or None)
     if status == "identified":
         await allocate(conn, [account_id])  # type: ignore[list-item]
     return await _get(conn, payment_id)

@@ -1,9 +1,11 @@
 """SQL of incoming payments: agents, files as received, payments (one statement per file), the queue of
-unidentified payments. Set-based: a file's payments go in with one INSERT … SELECT FROM unnest(…)."""
+unidentified payments. Set-based: a file's lines are staged in a temporary table (`payment_stage`, filled
+by COPY by the caller or from arrays here), then identified and inserted with one INSERT … SELECT."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +20,7 @@ AGENT_COLUMNS = ("code", "name", "kind", "inn", "contract", "commission_percent"
 PAYMENT_COLUMNS = (
     "p.id, p.agent_id, g.code AS agent_code, p.file_id, p.line_no, p.operation_id, p.source, p.paid_on, p.amount, "
     "p.commission, p.account_id, a.number AS account_number, p.account_text, p.period, p.service_id, p.payer, "
-    "p.purpose, p.status, p.reason, p.storno_of, p.created_at, p.created_by")
+    "p.purpose, p.status, p.reason, p.storno_of, p.penalty, p.created_at, p.created_by")
 FILE_COLUMNS = ("f.id, f.agent_id, g.code AS agent_code, f.file_name, f.checksum, f.format, f.status, f.lines, "
                 "f.loaded, f.unidentified, f.failed, f.amount, f.created_at, f.created_by, f.rolled_back_at")
 
@@ -37,15 +39,6 @@ class PaymentLine:
     payer: str = ""
     purpose: str = ""
     readings: tuple[tuple[str, Decimal], ...] = ()  # (meter serial, value) read on paid_on
-
-
-@dataclass(frozen=True, slots=True)
-class InsertedPayment:
-    id: int
-    line_no: int | None
-    account_id: int | None
-    status: str
-    paid_on: date
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -160,51 +153,129 @@ async def roll_back_file(conn: AsyncConnection, file_id: int, note: str) -> list
 
 # ---- payments --------------------------------------------------------------------------------------------
 
-async def insert_payments(conn: AsyncConnection, lines: Sequence[PaymentLine], *, agent_id: int,
-                          file_id: int | None, source: str, user_id: int | None, service_id: int | None = None,
-                          note: str = "") -> list[InsertedPayment]:
-    """One INSERT for all lines: accounts found by exact number (open → identified; unknown or closed →
-    unidentified with the reason); an operation id the agent already has adds nothing (not returned)."""
+# the staged lines of one file (temporary tables, dropped at commit): what `stage_lines` or a COPY fills
+STAGE_TABLE = "payment_stage"
+STAGE_COLUMNS = ("line_no", "operation_id", "paid_on", "amount", "commission", "account_text", "period", "payer",
+                 "purpose")
+STAGE_READINGS_TABLE = "payment_stage_readings"
+STAGE_READINGS_COLUMNS = ("line_no", "ord", "serial", "value")
+
+
+BULK_LINES = 10_000  # a file with more lines is loaded with `tune_for_bulk`
+BULK_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")
+
+
+async def tune_for_bulk(conn: AsyncConnection) -> None:
+    """For the rest of the transaction: sorts and hashes of a big file stay in memory, no JIT compiling
+    (it costs more than it saves on these statements)."""
+    await conn.execute(text(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'"))
+    await conn.execute(text("SET LOCAL jit = off"))
+
+
+async def create_stage(conn: AsyncConnection) -> None:
+    """Empty staging tables for one file's lines (and their readings), temporary, dropped at commit."""
+    await conn.execute(text(
+        "DROP TABLE IF EXISTS pg_temp.payment_stage, pg_temp.payment_stage_readings, pg_temp.payment_loaded"))
+    await conn.execute(text(
+        "CREATE TEMP TABLE payment_stage (line_no integer, operation_id text, paid_on date NOT NULL, "
+        "amount numeric(14, 2) NOT NULL, commission numeric(14, 2) NOT NULL, account_text text NOT NULL, "
+        "period date, payer text NOT NULL, purpose text NOT NULL) ON COMMIT DROP"))
+    await conn.execute(text(
+        "CREATE TEMP TABLE payment_stage_readings (line_no integer NOT NULL, ord integer NOT NULL, "
+        "serial text NOT NULL, value numeric NOT NULL) ON COMMIT DROP"))
+    await conn.execute(text(
+        "CREATE TEMP TABLE payment_loaded (id bigint, line_no integer, account_id integer, status text, "
+        "paid_on date, amount numeric(14, 2)) ON COMMIT DROP"))
+
+
+async def stage_lines(conn: AsyncConnection, lines: Sequence[PaymentLine]) -> None:
+    """Lines into the staging tables with one INSERT each (a bulk caller COPYs instead)."""
     if not lines:
-        return []
-    rows = (await conn.execute(text(
-        "INSERT INTO payments(agent_id, file_id, line_no, operation_id, source, paid_on, amount, commission, "
-        "account_id, account_text, period, service_id, payer, purpose, status, reason, created_by) "
-        "SELECT :agent, :file, l.line_no, l.op, :source, l.paid_on, l.amount, l.commission, "
-        "CASE WHEN a.status = 'open' THEN a.id END, l.acc, l.period, :service, l.payer, l.purpose, "
-        "CASE WHEN a.status = 'open' THEN 'identified' ELSE 'unidentified' END, "
-        "CASE WHEN l.acc = '' THEN 'Лицевой счёт не указан' "
-        "WHEN a.id IS NULL THEN 'Лицевой счёт ' || l.acc || ' не найден' "
-        "WHEN a.status <> 'open' THEN 'Лицевой счёт ' || l.acc || ' закрыт' "
-        "|| coalesce(' ' || to_char(a.closed_on, 'DD.MM.YYYY'), '') ELSE :note END, :user "
-        "FROM unnest(CAST(:line_no AS int[]), CAST(:op AS text[]), CAST(:paid_on AS date[]), "
-        "CAST(:amount AS numeric[]), CAST(:commission AS numeric[]), CAST(:acc AS text[]), "
-        "CAST(:period AS date[]), CAST(:payer AS text[]), CAST(:purpose AS text[])) "
-        "AS l(line_no, op, paid_on, amount, commission, acc, period, payer, purpose) "
-        "LEFT JOIN accounts a ON a.number = l.acc "
-        "ON CONFLICT (agent_id, operation_id) WHERE operation_id IS NOT NULL AND status <> 'rolled_back' "
-        "DO NOTHING RETURNING id, line_no, account_id, status, paid_on"),
-        {"agent": agent_id, "file": file_id, "source": source, "user": user_id, "service": service_id,
-         "note": note,
-         "line_no": [x.line_no for x in lines], "op": [x.operation_id for x in lines],
+        return
+    await conn.execute(text(
+        "INSERT INTO pg_temp.payment_stage SELECT * FROM unnest(CAST(:line_no AS int[]), CAST(:op AS text[]), "
+        "CAST(:paid_on AS date[]), CAST(:amount AS numeric[]), CAST(:commission AS numeric[]), "
+        "CAST(:acc AS text[]), CAST(:period AS date[]), CAST(:payer AS text[]), CAST(:purpose AS text[]))"),
+        {"line_no": [x.line_no for x in lines], "op": [x.operation_id for x in lines],
          "paid_on": [x.paid_on for x in lines], "amount": [x.amount for x in lines],
          "commission": [x.commission for x in lines], "acc": [x.account_text.strip() for x in lines],
          "period": [x.period for x in lines], "payer": [x.payer for x in lines],
-         "purpose": [x.purpose for x in lines]})).all()
-    return [InsertedPayment(r.id, r.line_no, r.account_id, r.status, r.paid_on) for r in rows]
+         "purpose": [x.purpose for x in lines]})
+    readings = [(x.line_no, i, serial, value) for x in lines for i, (serial, value) in enumerate(x.readings)]
+    if readings:
+        await conn.execute(text(
+            "INSERT INTO pg_temp.payment_stage_readings SELECT * FROM unnest(CAST(:l AS int[]), "
+            "CAST(:o AS int[]), CAST(:s AS text[]), CAST(:v AS numeric[]))"),
+            {"l": [r[0] for r in readings], "o": [r[1] for r in readings], "s": [r[2] for r in readings],
+             "v": [r[3] for r in readings]})
+
+
+async def insert_staged(conn: AsyncConnection, *, agent_id: int, file_id: int | None, source: str,
+                        user_id: int | None, service_id: int | None = None, note: str = "") -> None:
+    """One INSERT for all staged lines: accounts found by exact number (open → identified; unknown or closed
+    → unidentified with the reason); an operation id the agent already has adds nothing. What was inserted
+    goes to the temporary table `payment_loaded` (see `loaded_summary`, `duplicate_lines`)."""
+    await conn.execute(text(
+        "WITH ins AS (INSERT INTO payments(agent_id, file_id, line_no, operation_id, source, paid_on, amount, "
+        "commission, account_id, account_text, period, service_id, payer, purpose, status, reason, created_by) "
+        "SELECT :agent, :file, l.line_no, l.operation_id, :source, l.paid_on, l.amount, l.commission, "
+        "CASE WHEN a.status = 'open' THEN a.id END, l.account_text, l.period, :service, l.payer, l.purpose, "
+        "CASE WHEN a.status = 'open' THEN 'identified' ELSE 'unidentified' END, "
+        "CASE WHEN l.account_text = '' THEN 'Лицевой счёт не указан' "
+        "WHEN a.id IS NULL THEN 'Лицевой счёт ' || l.account_text || ' не найден' "
+        "WHEN a.status <> 'open' THEN 'Лицевой счёт ' || l.account_text || ' закрыт' "
+        "|| coalesce(' ' || to_char(a.closed_on, 'DD.MM.YYYY'), '') ELSE :note END, :user "
+        "FROM pg_temp.payment_stage l LEFT JOIN accounts a ON a.number = l.account_text ORDER BY l.line_no "
+        "ON CONFLICT (agent_id, operation_id) WHERE operation_id IS NOT NULL AND status <> 'rolled_back' "
+        "DO NOTHING RETURNING id, line_no, account_id, status, paid_on, amount) "
+        "INSERT INTO pg_temp.payment_loaded SELECT * FROM ins"),
+        {"agent": agent_id, "file": file_id, "source": source, "user": user_id, "service": service_id,
+         "note": note})
+
+
+async def loaded_summary(conn: AsyncConnection) -> Any:
+    """(loaded, unidentified, amount) of the lines `insert_staged` inserted."""
+    return (await conn.execute(text(
+        "SELECT count(*) AS loaded, count(*) FILTER (WHERE status = 'unidentified') AS unidentified, "
+        "coalesce(sum(amount), 0) AS amount FROM pg_temp.payment_loaded"))).one()
+
+
+async def duplicate_lines(conn: AsyncConnection) -> list[Any]:
+    """(line_no, operation_id) of the staged lines not inserted: the agent already has their operation."""
+    return (await conn.execute(text(
+        "SELECT s.line_no, s.operation_id FROM pg_temp.payment_stage s WHERE NOT EXISTS ("
+        "SELECT 1 FROM pg_temp.payment_loaded l WHERE l.line_no = s.line_no) "
+        "ORDER BY s.line_no"))).all()
+
+
+async def loaded_accounts(conn: AsyncConnection) -> list[int]:
+    """The accounts of the identified payments `insert_staged` inserted."""
+    return list((await conn.execute(text(
+        "SELECT coalesce(array_agg(DISTINCT account_id), '{}') FROM pg_temp.payment_loaded "
+        "WHERE status = 'identified'"))).scalar_one())
+
+
+async def loaded_readings(conn: AsyncConnection) -> list[Any]:
+    """Readings staged with inserted payments of an account: (line_no, account_id, paid_on, serial, value)."""
+    return (await conn.execute(text(
+        "SELECT l.line_no, l.account_id, l.paid_on, r.serial, r.value FROM pg_temp.payment_stage_readings r "
+        "JOIN pg_temp.payment_loaded l ON l.line_no = r.line_no WHERE l.account_id IS NOT NULL "
+        "ORDER BY r.line_no, r.ord"))).all()
 
 
 async def insert_one(conn: AsyncConnection, *, agent_id: int, source: str, paid_on: date, amount: Decimal,
                      account_id: int | None, account_text: str, period: date | None, service_id: int | None,
                      payer: str, purpose: str, status: str, reason: str, storno_of: int | None,
-                     user_id: int | None) -> int:
+                     user_id: int | None, penalty: Decimal | None = None) -> int:
     return (await conn.execute(text(
         "INSERT INTO payments(agent_id, source, paid_on, amount, account_id, account_text, period, service_id, "
-        "payer, purpose, status, reason, storno_of, created_by) VALUES (:agent, :source, :paid_on, :amount, "
-        ":account, :acc, :period, :service, :payer, :purpose, :status, :reason, :storno_of, :user) RETURNING id"),
+        "payer, purpose, status, reason, storno_of, created_by, penalty) VALUES (:agent, :source, :paid_on, "
+        ":amount, :account, :acc, :period, :service, :payer, :purpose, :status, :reason, :storno_of, :user, "
+        ":penalty) RETURNING id"),
         {"agent": agent_id, "source": source, "paid_on": paid_on, "amount": amount, "account": account_id,
          "acc": account_text, "period": period, "service": service_id, "payer": payer, "purpose": purpose,
-         "status": status, "reason": reason, "storno_of": storno_of, "user": user_id})).scalar_one()
+         "status": status, "reason": reason, "storno_of": storno_of, "user": user_id,
+         "penalty": penalty})).scalar_one()
 
 
 async def get_payment(conn: AsyncConnection, payment_id: int, *, lock: bool = False) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""The penalty run of a month P: set-based SQL over every account × month of origin.
+"""The penalty run of a month P: set-based SQL over every account × month of origin, posting one row per
+account.
 
 Debt of a month of origin m: the account's charges of m (coalesce(corrects_period, period), all services
 and methods netted, posted up to P), when positive; due on `due_date(m, payment_due_day)`. Payments
@@ -6,21 +7,28 @@ against it: its `payment_allocations` (kind 'charge') with their payment's `paid
 calculation date C = the first day of P + 1 month. That is exactly the input of `calc.calculate_penalty`
 (amount, due, payments, C); the rule calendar (calendar.py, Python, a few thousand rows) turns each part
 into a lookup, SQL sums the parts per account × month of origin exactly (kopecks × hundredths of the rate
-sums, in bigint) and rounds once, half up to the kopeck — money.py's rule, as an integer division on these
-non-negative sums: kopecks = ⌊(2x + q) / 2q⌋ for x / q roubles × 100.
+sums, in bigint) and rounds once per month of origin, half up to the kopeck — money.py's rule, as an
+integer division on these non-negative sums: kopecks = ⌊(2x + q) / 2q⌋ for x / q roubles × 100.
 
-Accrual per month: the row of P holds round(cumulative penalty as of C) − the accruals of earlier periods,
-so Σ accruals over the months = the calculator's total as of the last run, and whatever changed in the
-history (a late allocation, a reversed payment, a new deferral or key rate) lands as a difference in P.
-Re-running an open P replaces its accruals (idempotent; rows already reversed by a storno stay and count
-as accrued, so a reversed penalty is not charged again). A negative difference never takes the net penalty
-of an account × month below zero (after a storno the forgiven part is not refunded twice). A closed P is
-refused: its rows never change.
+The paid parts' sums live in the incremental state (state.py): the first run, and any run after a change of
+key rates, rules, deferrals or settings, rebuilds it from the tables; other runs apply the changes the
+triggers recorded since. The unpaid rest of each pair is priced with this run's calendar (pen_rest).
+
+Accrual per month: the account's row of P holds Σ over its months of origin of round(cumulative penalty as
+of C) − the account's accruals of earlier periods, so Σ accruals over the months = Σ of the calculator's
+totals as of the last run, and whatever changed in the history (a late allocation, a reversed payment, a
+new deferral or key rate) lands as a difference in P. The per-month breakdown of an account is computed on
+demand (detail.py). Re-running an open P replaces its accruals (idempotent; rows already reversed by a
+storno stay and count as accrued, so a reversed penalty is not charged again). A negative difference never
+takes the account's net penalty below zero (after a storno the forgiven part is not refunded twice). A
+closed P is refused: its rows never change. The run holds SHARE locks on charges, allocations and payments.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,7 +39,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.billing_core.errors import BillingError, ConflictError
 from aquabill.billing_core.penalties.calc import GRACE_DAYS, PenaltyScope, due_date
 from aquabill.billing_core.penalties.calendar import (
     DIVISOR,
@@ -41,14 +49,23 @@ from aquabill.billing_core.penalties.calendar import (
     build_calendar,
 )
 from aquabill.billing_core.penalties.rules import Moratorium
+from aquabill.billing_core.penalties.state import (
+    apply_changes,
+    build_full,
+    fingerprint,
+    save_meta,
+    state_meta,
+)
 from aquabill.billing_core.penalties.store import load_key_rates, load_rules, load_settings
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import open_for_posting
-from aquabill.billing_core.run.compute import RUN_WORK_MEM
+
+# per sort/hash of the run's statements: the billing run's setting (run/compute.py reads the same variable)
+RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")
 
 Progress = Callable[[float, str], Awaitable[None]]
 
-TEMP = ("pen_f", "pen_rest", "pen_due", "pen_group", "pen_calc")
+TEMP = ("pen_f", "pen_rest", "pen_due", "pen_group", "pen_later")
 
 
 @dataclass
@@ -59,11 +76,12 @@ class PenaltyRunResult:
     accounts: int = 0
     amount: str = "0.00"
     settings: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)  # full / incremental and its counts
     timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "period": str(self.period), "rows": self.rows, "accounts": self.accounts,
-                "amount": self.amount, "settings": self.settings, "timings": self.timings}
+                "amount": self.amount, "settings": self.settings, "state": self.state, "timings": self.timings}
 
 
 async def _noop(_pct: float, _msg: str) -> None:
@@ -116,14 +134,19 @@ def _hundredths(value: Decimal) -> int:
     return int(scaled)
 
 
-async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, Any]) -> dict[date, date]:
+async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, Any]) -> tuple[dict[date, date], str, bool]:
+    """The calendar tables; returns the dues, the fingerprint of what they depend on, whether deferral groups
+    exist."""
     first = (await conn.execute(text("SELECT min(period) FROM charges"))).scalar()
     calc_date = period.next().first_day
     dues = month_dues(Period.of(first), period, cfg["due_day"]) if first is not None else {}
     start = min(dues.values(), default=calc_date) + timedelta(days=GRACE_DAYS + 1)
     groups = await _deferral_groups(conn, start, calc_date - timedelta(days=1))
+    rules, key_rates = await load_rules(conn), await load_key_rates(conn)
+    fp = fingerprint(rate_date=cfg["rate_date"], due_day=cfg["due_day"], rules=rules, key_rates=key_rates,
+                     groups=groups, calc_date=calc_date)
     try:
-        cal = build_calendar(calc_date, dues, rules=await load_rules(conn), key_rates=await load_key_rates(conn),
+        cal = build_calendar(calc_date, dues, rules=rules, key_rates=key_rates,
                              rate_date=cfg["rate_date"], groups=groups)
     except NoKeyRate as exc:
         raise BillingError(str(exc)) from exc
@@ -142,107 +165,70 @@ async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, A
         "AS t(m, due)"), {"m": list(dues), "d": list(dues.values())})
     for table in ("pen_f", "pen_rest", "pen_due", "pen_group"):
         await conn.execute(text(f"ANALYZE {table}"))
-    return dues
+    return dues, fp, bool(groups)
 
 
-# Per account × month of origin: the debt, what was paid before C, and Σ base × f over the paid parts
-# (in integers: kopecks × hundredths of the rate sums)
-# (a payment on day L late by 31+ days finds its row in pen_f; earlier ones add nothing). The unpaid rest
-# uses pen_rest. When allocations exceed the debt (credits of other services of the month), the parts are
-# clipped in payment order as the calculator does — `over` rows, recomputed below.
-_CALC = """
-CREATE TEMP TABLE pen_calc ON COMMIT DROP AS
-WITH debt AS (
-    SELECT c.account_id, coalesce(c.corrects_period, c.period) AS m, sum(c.amount) AS amount
-    FROM charges c
-    WHERE c.period <= :p AND coalesce(c.corrects_period, c.period) <= :lm
-      AND coalesce(c.corrects_period, c.period) >= :fm
-    GROUP BY 1, 2 HAVING sum(c.amount) > 0
-), pay AS (
-    SELECT pa.account_id, pa.month_of_origin AS m, sum(pa.amount) AS paid,
-           CAST(coalesce(sum(CAST(pa.amount * 100 AS bigint) * f.f300), 0) AS bigint) AS n300,
-           CAST(coalesce(sum(CAST(pa.amount * 100 AS bigint) * f.f130), 0) AS bigint) AS n130,
-           max(p.paid_on) FILTER (WHERE p.paid_on > du.due) AS last_paid
-    FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
-    JOIN pen_due du ON du.m = pa.month_of_origin
-    LEFT JOIN pen_group pg ON pg.account_id = pa.account_id
-    LEFT JOIN pen_f f ON f.g = coalesce(pg.g, 0) AND f.m = pa.month_of_origin AND f.day = p.paid_on
-    WHERE pa.kind = 'charge' AND p.paid_on < :c
-    GROUP BY 1, 2
-)
-SELECT d.account_id, d.m, coalesce(pg.g, 0) AS g, d.amount, coalesce(y.paid, 0) > d.amount AS over,
-       coalesce(y.n300, 0::bigint) AS n300, coalesce(y.n130, 0::bigint) AS n130, greatest(d.amount - coalesce(y.paid, 0), 0) AS rest,
-       y.last_paid
-FROM debt d JOIN pen_due du ON du.m = d.m
-LEFT JOIN pay y ON y.account_id = d.account_id AND y.m = d.m
-LEFT JOIN pen_group pg ON pg.account_id = d.account_id
-"""
-
-# pairs whose payments exceed the debt: parts clipped in payment order (payments of one day together)
-_OVER = """
-UPDATE pen_calc c SET n300 = x.n300, n130 = x.n130, rest = 0, last_paid = x.last_paid
-FROM (
-    SELECT account_id, m, CAST(coalesce(sum(CAST(used * 100 AS bigint) * f300), 0) AS bigint) AS n300,
-           CAST(coalesce(sum(CAST(used * 100 AS bigint) * f130), 0) AS bigint) AS n130,
-           max(paid_on) FILTER (WHERE used > 0 AND paid_on > due) AS last_paid
-    FROM (
-        SELECT q.*, least(q.paid, greatest(q.amount - (sum(q.paid) OVER w - q.paid), 0)) AS used
-        FROM (
-            SELECT c.account_id, c.m, c.g, c.amount, du.due, p.paid_on, sum(pa.amount) AS paid,
-                   min(f.f300) AS f300, min(f.f130) AS f130
-            FROM pen_calc c JOIN pen_due du ON du.m = c.m
-            JOIN payment_allocations pa ON pa.account_id = c.account_id AND pa.month_of_origin = c.m
-                                       AND pa.kind = 'charge'
-            JOIN payments p ON p.id = pa.payment_id AND p.paid_on < :c
-            LEFT JOIN pen_f f ON f.g = c.g AND f.m = c.m AND f.day = p.paid_on
-            WHERE c.over
-            GROUP BY 1, 2, 3, 4, 5, 6
-        ) q
-        WINDOW w AS (PARTITION BY q.account_id, q.m ORDER BY q.paid_on)
-    ) z
-    GROUP BY 1, 2
-) x
-WHERE c.over AND c.account_id = x.account_id AND c.m = x.m
-"""
-
+# One pass over the state: per pair the cumulative penalty as of C, rounded once per month of origin (half up
+# to the kopeck, in bigint: kopecks = ⌊(2x + q) / 2q⌋, q = DIVISOR × 100), summed per account; minus what was
+# accrued for the account before (penalty_accounts, less rows of later periods) → one row per account.
 _POST = f"""
 WITH calc AS (
-    SELECT c.account_id, c.m, c.rest,
-           -- round(x / (DIVISOR × 10⁴), 2) half up for x ≥ 0, in bigint: kopecks = ⌊(2x + q) / 2q⌋, q = DIVISOR × 100
-           ((2 * ((c.n300 + CAST({{rest}} * 100 AS bigint) * r.f300) * {EARLY_WEIGHT}
-                  + (c.n130 + CAST({{rest}} * 100 AS bigint) * r.f130) * {LATE_WEIGHT}) + {DIVISOR * 100})
-            / {DIVISOR * 200}) * 0.01 AS total,
-           CASE WHEN c.rest > 0 THEN CAST(:c AS date) - 1 - du.due
-                ELSE coalesce(c.last_paid - du.due, 0) END AS days
-    FROM pen_calc c JOIN pen_rest r ON r.g = c.g AND r.m = c.m JOIN pen_due du ON du.m = c.m
+    SELECT s.account_id,
+           sum((2 * ((s.n300 + {{rest}} * r.f300) * {EARLY_WEIGHT}
+                     + (s.n130 + {{rest}} * r.f130) * {LATE_WEIGHT}) + {DIVISOR * 100})
+               / {DIVISOR * 200}) * 0.01 AS total,
+           sum(s.rest) * 0.01 AS debt,
+           max(CAST(:c AS date) - 1 - du.due) FILTER (WHERE s.rest > 0) AS days
+    FROM (SELECT account_id, m, g, n300, n130, greatest(debt_kop - paid_kop, 0) AS rest FROM penalty_state
+          WHERE debt_kop > 0) s
+    JOIN pen_rest r ON r.g = s.g AND r.m = s.m JOIN pen_due du ON du.m = s.m
+    GROUP BY 1
 ), prior AS (
-    SELECT account_id, month_of_origin AS m, coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0) AS accrued,
-           sum(amount) AS net
-    FROM penalty_charges WHERE period <= :p
-    GROUP BY 1, 2
+    SELECT t.account_id, t.accrued - coalesce(l.accrued, 0) AS accrued, t.net - coalesce(l.net, 0) AS net
+    FROM penalty_accounts t LEFT JOIN pen_later l ON l.account_id = t.account_id
 ), diff AS (
-    SELECT coalesce(c.account_id, pr.account_id) AS account_id, coalesce(c.m, pr.m) AS m,
+    SELECT coalesce(c.account_id, pr.account_id) AS account_id,
            greatest(coalesce(c.total, 0) - coalesce(pr.accrued, 0), -coalesce(pr.net, 0)) AS amount,
-           coalesce(c.days, 0) AS days, coalesce(c.rest, 0) AS rest
-    FROM calc c FULL JOIN prior pr ON pr.account_id = c.account_id AND pr.m = c.m
+           coalesce(c.days, 0) AS days, coalesce(c.debt, 0) AS debt
+    FROM calc c FULL JOIN prior pr ON pr.account_id = c.account_id
 ), ins AS (
     INSERT INTO penalty_charges(account_id, month_of_origin, period, kind, amount, days, debt, run_id)
-    SELECT account_id, m, :p, 'accrual', amount, days, rest, :run FROM diff WHERE amount <> 0
-    ORDER BY account_id, m  -- the indexes (account, month) and (period, account) are then filled in order
-    RETURNING account_id, amount
+    SELECT account_id, NULL, :p, 'accrual', amount, days, debt, :run FROM diff WHERE amount <> 0
+    ORDER BY account_id  -- the indexes (account, month) and (period, account) are then filled in order
+    RETURNING amount
 )
-SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount, (SELECT count(*) FROM (SELECT account_id FROM ins
-       GROUP BY 1) a) AS accounts FROM ins
+SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount FROM ins
 """
+
+
+async def _lock_inputs(conn: AsyncConnection, *, wait_s: float = 600.0) -> None:
+    """SHARE locks on charges, allocations and payments (no change is recorded while the run reads the
+    state) and the tenant's allocation lock, without deadlocking writers that take them in the other order:
+    a billing run writes charges and then allocates; an allocation takes its lock and then writes. The
+    table locks wait for running writers; if the allocation lock is busy, all is released and retried."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        savepoint = await conn.begin_nested()
+        await conn.execute(text("LOCK TABLE charges, payment_allocations, payments IN SHARE MODE"))
+        if (await conn.execute(text(
+                "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '/alloc'), 0)"))).scalar_one():
+            await savepoint.commit()
+            return
+        await savepoint.rollback()
+        if time.monotonic() > deadline:
+            raise ConflictError("Расчёт пеней не начат: идёт разнесение оплат, повторите позже")
+        await asyncio.sleep(0.2)
 
 
 async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, created_by: int | None = None,
-                        progress: Progress = _noop) -> PenaltyRunResult:
-    """Compute and post the penalties of `period` for the whole tenant, in the caller's transaction."""
+                        progress: Progress = _noop, full: bool = False) -> PenaltyRunResult:
+    """Compute and post the penalties of `period` for the whole tenant, in the caller's transaction.
+    `full`: rebuild the state from the tables even when the recorded changes would do."""
     await open_for_posting(conn, period, what="расчёт пеней")
-    # one penalty run per tenant at a time; allocations stay still while it reads them
+    # one penalty run per tenant at a time; allocations stay still while it reads them, and no charge,
+    # allocation or payment date changes under it (the state must match the changes recorded after it)
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/penalties'), 0)"))
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/alloc'), 0)"))
+    await _lock_inputs(conn)
     await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     await conn.execute(text("SET LOCAL jit = off"))
     cfg = await load_settings(conn)
@@ -260,24 +246,31 @@ async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, c
         result.timings[name] = round(marks[-1] - marks[-2], 3)
 
     await progress(5, "Календарь правил")
-    dues = await _fill_calendar(conn, period, cfg)
+    p, c = period.first_day, period.next().first_day
+    _dues, fp, grouped = await _fill_calendar(conn, period, cfg)
     lap("calendar")
-    params = {"p": period.first_day, "c": period.next().first_day,
-              "fm": min(dues, default=period.first_day), "lm": max(dues, default=date(1900, 1, 1))}
-    await progress(15, "Долги и оплаты по месяцам возникновения")
-    await conn.execute(text(_CALC), params)
-    lap("debts")
-    await conn.execute(text(_OVER), {"c": params["c"]})
-    lap("clipped")
+    meta = await state_meta(conn)
+    full = full or meta is None or meta.fingerprint != fp or meta.period > p
+    await progress(15, "Пересчёт долгов по месяцам возникновения" if full else "Изменения долгов и оплат")
+    if full:
+        result.state = {"mode": "full", **await build_full(conn, p, c)}
+    else:
+        result.state = {"mode": "incremental", **await apply_changes(conn, p, c, regroup=grouped)}
+    await save_meta(conn, p, c, fp, full=full)
+    lap("state")
     await progress(70, "Запись пеней")
     await conn.execute(text(
         "DELETE FROM penalty_charges pc WHERE period = :p AND kind = 'accrual' AND NOT EXISTS "
-        "(SELECT 1 FROM penalty_charges s WHERE s.storno_of = pc.id)"), {"p": period.first_day})
-    rest = "c.rest" if cfg["scope"] is PenaltyScope.ALL_DEBTS else "0"
-    stats = (await conn.execute(text(_POST.replace("{rest}", rest)),
-                                {"p": period.first_day, "c": params["c"], "run": run_id})).one()
+        "(SELECT 1 FROM penalty_charges s WHERE s.storno_of = pc.id)"), {"p": p})
+    await conn.execute(text(
+        "CREATE TEMP TABLE pen_later ON COMMIT DROP AS SELECT account_id, "
+        "coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0) AS accrued, sum(amount) AS net "
+        "FROM penalty_charges WHERE period > :p GROUP BY 1"), {"p": p})
+    rest = "s.rest" if cfg["scope"] is PenaltyScope.ALL_DEBTS else "0"
+    stats = (await conn.execute(text(_POST.replace("{rest}", rest)), {"p": p, "c": c, "run": run_id})).one()
     lap("post")
-    result.rows, result.accounts, result.amount = stats.n, stats.accounts, str(Decimal(stats.amount))
+    result.rows = result.accounts = stats.n
+    result.amount = str(Decimal(stats.amount))
     await conn.execute(text(
         "UPDATE penalty_runs SET status = 'done', finished_at = clock_timestamp(), accounts = :a, rows = :r, "
         "amount = :x, stats = CAST(:s AS jsonb) WHERE id = :id"),

@@ -123,8 +123,9 @@ async def add_deferral(conn: AsyncConnection, *, scope: str, date_from: date, da
 # ---- penalty rows ----------------------------------------------------------------------------------------
 
 def _row(r) -> dict[str, Any]:
+    # month_of_origin: NULL for the runs' per-account rows (the breakdown by month: detail.py)
     return {"id": r.id, "account_id": r.account_id, "account_number": r.number, "month_of_origin":
-            r.month_of_origin.strftime("%Y-%m"), "period": r.period.strftime("%Y-%m"), "kind": r.kind,
+            r.month_of_origin.strftime("%Y-%m") if r.month_of_origin else None, "period": r.period.strftime("%Y-%m"), "kind": r.kind,
             "amount": str(r.amount), "days": r.days, "debt": str(r.debt), "run_id": r.run_id,
             "storno_of": r.storno_of}
 
@@ -143,7 +144,7 @@ async def penalty_rows(conn: AsyncConnection, *, account_id: int | None, period:
     rows = (await conn.execute(text(
         "SELECT pc.id, pc.account_id, a.number, pc.month_of_origin, pc.period, pc.kind, pc.amount, pc.days, pc.debt, "
         f"pc.run_id, pc.storno_of FROM penalty_charges pc JOIN accounts a ON a.id = pc.account_id WHERE {where} "
-        "ORDER BY a.number, pc.period, pc.month_of_origin, pc.id LIMIT :l OFFSET :o"), params)).all()
+        "ORDER BY a.number, pc.period, pc.month_of_origin NULLS FIRST, pc.id LIMIT :l OFFSET :o"), params)).all()
     agg = (await conn.execute(text(
         f"SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount FROM penalty_charges pc WHERE {where}"),
         {k: v for k, v in params.items() if k not in ("l", "o")})).one()

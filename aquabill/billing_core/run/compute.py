@@ -31,13 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.periods import Period
-
-# month index of a date: months are compared as year * 12 + month
-MI = "(extract(year FROM {d})::int * 12 + extract(month FROM {d})::int)"
-
-
-def mi(expr: str) -> str:
-    return MI.format(d=expr)
+from aquabill.billing_core.run.months import mi
+from aquabill.billing_core.run.single import PARAMETER_JOINS, SINGLE_METERS, SINGLE_PARAMETERS, single_charges
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +68,12 @@ IV = """CREATE TEMP TABLE {table} ON COMMIT DROP AS
         ) q WHERE prev_on IS NOT NULL AND read_on > prev_on"""
 
 
-def connected(kinds: str) -> str:
-    """Segments × the services of the given kinds connected to the account in the segment: by the
-    account's own connection history, or by the service's default when the account has none."""
+def connected(kinds: str, segments: str = "run_sa") -> str:
+    """Segments (of `segments`, with their attributes) × the services of the given kinds connected to the
+    account in the segment: by the account's own connection history, or by the service's default when the
+    account has none."""
     return f"""SELECT g.*, sv.id AS service_id, sv.kind
-        FROM run_sa g
+        FROM {segments} g
         CROSS JOIN (SELECT * FROM services WHERE active AND kind IN ({kinds})
                     AND (default_connected OR id IN (SELECT service_id FROM account_services))) sv
         LEFT JOIN (SELECT DISTINCT account_id, service_id FROM account_services) own
@@ -87,7 +83,27 @@ def connected(kinds: str) -> str:
         WHERE (c.id IS NOT NULL OR (own.account_id IS NULL AND sv.default_connected))"""
 
 
-def _statements(scope: Scope) -> list[str]:
+# the attributes of each segment (account_id, s, e, nseg, house_improvement) of {seg} on its first day s: persons,
+# absent persons, improvement, tariff group, meter possible
+ATTRIBUTES = """SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days, g.nseg,
+               coalesce(pr.value_num, nullif(reg.n, 0), po.value_num, 0) AS persons,
+               coalesce(ab.n, 0) AS absent,
+               coalesce(pi.value_text, g.house_improvement, '') AS improvement,
+               coalesce(pt.value_text, 'population') AS tariff_group,
+               coalesce(pm.value_num, 1) <> 0 AS meter_possible
+        FROM {seg} g
+""" + PARAMETER_JOINS + """
+        LEFT JOIN (SELECT g2.account_id, g2.s, count(*) AS n FROM {seg} g2 JOIN residents x
+                   ON x.account_id = g2.account_id AND x.registered_from <= g2.s
+                   AND coalesce(x.registered_to, 'infinity') >= g2.s GROUP BY 1, 2) reg
+             ON reg.account_id = g.account_id AND reg.s = g.s
+        LEFT JOIN (SELECT g2.account_id, g2.s, sum(x.persons) AS n FROM {seg} g2 JOIN absences x
+                   ON x.account_id = g2.account_id AND x.date_from <= g2.s AND x.date_to >= g2.s
+                   AND x.date_to - x.date_from + 1 >= :absence_min_days GROUP BY 1, 2) ab
+             ON ab.account_id = g.account_id AND ab.s = g.s"""
+
+
+def _statements(scope: Scope, single: str) -> list[str]:
     return [
         # accounts in scope with their active days in the month
         f"""CREATE TEMP TABLE run_acc ON COMMIT DROP AS
@@ -107,8 +123,8 @@ def _statements(scope: Scope) -> list[str]:
         # (the installation day itself belongs to the replaced meter, if any). The whole history of the few
         # meters whose segments are averaged is taken separately (run_ivh).
         f"""CREATE TEMP TABLE run_iv ON COMMIT DROP AS
-        SELECT meter_id, prev_on, read_on, {RATE} AS rate
-        FROM (SELECT rd.meter_id, rd.read_on, rd.value, m.digits, m.reversible,
+        SELECT meter_id, prev_on, read_on, {RATE} AS rate, installed_on
+        FROM (SELECT rd.meter_id, rd.read_on, rd.value, m.digits, m.reversible, m.installed_on,
                      coalesce(p.read_on, m.installed_on) AS prev_on, coalesce(p.value, m.initial_reading) AS prev_value
               FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
               LEFT JOIN LATERAL (SELECT x.read_on, x.value FROM readings x
@@ -120,8 +136,7 @@ def _statements(scope: Scope) -> list[str]:
         # the last reading (for meters silent in the month: the last one before it) and the first day after
         # the installation reading, for meters that have a reading after it
         """CREATE TEMP TABLE run_last ON COMMIT DROP AS
-        SELECT i.meter_id, max(i.read_on) AS last_on, min(m.installed_on) + 1 AS first_on
-        FROM run_iv i JOIN run_meter m USING (meter_id) GROUP BY i.meter_id
+        SELECT meter_id, max(read_on) AS last_on, min(installed_on) + 1 AS first_on FROM run_iv GROUP BY meter_id
         UNION ALL
         SELECT m.meter_id, x.read_on, m.installed_on + 1 FROM run_meter m
         CROSS JOIN LATERAL (SELECT rd.read_on FROM readings rd
@@ -147,50 +162,39 @@ def _statements(scope: Scope) -> list[str]:
               WHERE x.connected_to >= :d1 AND x.connected_to < :dn
         UNION SELECT account_id, d FROM run_meter,
               unnest(ARRAY[installed_on, installed_on + 1, removed_on + 1, broken_from]) AS d WHERE d > :d1 AND d <= :dn
+              AND (installed_on >= :d1 OR removed_on >= :d1 OR broken_from > :d1)  -- (most meters: no date to unnest)
         UNION SELECT m.account_id, i.read_on + 1 FROM run_iv i JOIN run_meter m USING (meter_id)
-              WHERE i.read_on >= :d1 AND i.read_on < :dn
-        UNION SELECT r.account_id, g.day FROM run_acc r CROSS JOIN (
+              WHERE i.read_on >= :d1 AND i.read_on < :dn) c
+        JOIN run_acc r USING (account_id) WHERE c.day > r.a_from AND c.day <= r.a_to
+        UNION
+        SELECT r.account_id, g.day FROM (
               SELECT valid_from AS day FROM tariffs UNION SELECT valid_from FROM norms
               UNION SELECT valid_from FROM coefficients) g
-              WHERE g.day > :d1 AND g.day <= :dn) c
-        JOIN run_acc r USING (account_id) WHERE c.day > r.a_from AND c.day <= r.a_to""",
-        # segments [s, e]: one for the accounts where nothing changes (most), cut at each change otherwise
+        JOIN run_acc r ON g.day > r.a_from AND g.day <= r.a_to WHERE g.day > :d1 AND g.day <= :dn""",
+        # the accounts computed segment by segment: those with a change in the month, with more than one meter of a
+        # service (a replacement, overlapping meters) or with their own service connections. All others have one
+        # segment (the month, or the account's active days), one meter per service at most and the tenant's
+        # default services: they are computed in one pass (SINGLE_METERS, single_charges).
+        """CREATE TEMP TABLE run_gen ON COMMIT DROP AS
+        SELECT account_id FROM run_cut
+        UNION
+        SELECT account_id FROM run_meter GROUP BY account_id, service_id HAVING count(*) > 1
+        UNION
+        SELECT account_id FROM account_services""",
+        # segments [s, e] of those accounts: one where nothing changes, cut at each change otherwise
         """CREATE TEMP TABLE run_seg ON COMMIT DROP AS
-        SELECT account_id, a_from AS s, a_to AS e, 1::bigint AS nseg FROM run_acc r
-        WHERE NOT EXISTS (SELECT 1 FROM run_cut c WHERE c.account_id = r.account_id)
+        SELECT account_id, a_from AS s, a_to AS e, 1::bigint AS nseg, house_improvement FROM run_acc r
+        WHERE account_id IN (SELECT account_id FROM run_gen)
+          AND NOT EXISTS (SELECT 1 FROM run_cut c WHERE c.account_id = r.account_id)
         UNION ALL
-        SELECT account_id, day, coalesce(lead(day) OVER w - 1, a_to), count(*) OVER w0
-        FROM (SELECT account_id, a_from AS day, a_to FROM run_acc WHERE account_id IN (SELECT account_id FROM run_cut)
+        SELECT account_id, day, coalesce(lead(day) OVER w - 1, a_to), count(*) OVER w0, house_improvement
+        FROM (SELECT account_id, a_from AS day, a_to, house_improvement FROM run_acc
+              WHERE account_id IN (SELECT account_id FROM run_cut)
               UNION ALL
-              SELECT c.account_id, c.day, r.a_to FROM run_cut c JOIN run_acc r USING (account_id)) x
+              SELECT c.account_id, c.day, r.a_to, r.house_improvement FROM run_cut c JOIN run_acc r USING (account_id)) x
         WINDOW w AS (PARTITION BY account_id ORDER BY day), w0 AS (PARTITION BY account_id)""",
         # segment attributes: persons, absent persons, improvement, tariff group, meter possible
-        """CREATE TEMP TABLE run_sa ON COMMIT DROP AS
-        SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days, g.nseg,
-               coalesce(pr.value_num, nullif(reg.n, 0), po.value_num, 0) AS persons,
-               coalesce(ab.n, 0) AS absent,
-               coalesce(pi.value_text, r.house_improvement, '') AS improvement,
-               coalesce(pt.value_text, 'population') AS tariff_group,
-               coalesce(pm.value_num, 1) <> 0 AS meter_possible
-        FROM run_seg g JOIN run_acc r USING (account_id)
-        LEFT JOIN account_parameters pr ON pr.account_id = g.account_id AND pr.kind = 'residents'
-             AND pr.valid_from <= g.s AND coalesce(pr.valid_to, 'infinity') >= g.s
-        LEFT JOIN account_parameters po ON po.account_id = g.account_id AND po.kind = 'owners'
-             AND po.valid_from <= g.s AND coalesce(po.valid_to, 'infinity') >= g.s
-        LEFT JOIN account_parameters pi ON pi.account_id = g.account_id AND pi.kind = 'improvement'
-             AND pi.valid_from <= g.s AND coalesce(pi.valid_to, 'infinity') >= g.s
-        LEFT JOIN account_parameters pt ON pt.account_id = g.account_id AND pt.kind = 'tariff_group'
-             AND pt.valid_from <= g.s AND coalesce(pt.valid_to, 'infinity') >= g.s
-        LEFT JOIN account_parameters pm ON pm.account_id = g.account_id AND pm.kind = 'meter_possible'
-             AND pm.valid_from <= g.s AND coalesce(pm.valid_to, 'infinity') >= g.s
-        LEFT JOIN (SELECT g2.account_id, g2.s, count(*) AS n FROM run_seg g2 JOIN residents x
-                   ON x.account_id = g2.account_id AND x.registered_from <= g2.s
-                   AND coalesce(x.registered_to, 'infinity') >= g2.s GROUP BY 1, 2) reg
-             ON reg.account_id = g.account_id AND reg.s = g.s
-        LEFT JOIN (SELECT g2.account_id, g2.s, sum(x.persons) AS n FROM run_seg g2 JOIN absences x
-                   ON x.account_id = g2.account_id AND x.date_from <= g2.s AND x.date_to >= g2.s
-                   AND x.date_to - x.date_from + 1 >= :absence_min_days GROUP BY 1, 2) ab
-             ON ab.account_id = g.account_id AND ab.s = g.s""",
+        "CREATE TEMP TABLE run_sa ON COMMIT DROP AS " + ATTRIBUTES.format(seg="run_seg"),
         # validity ranges [vf, vt) of tariffs, norms and coefficients (the tenant's value wins on a tie)
         """CREATE TEMP TABLE run_tariff ON COMMIT DROP AS
         SELECT service_id, tariff_group, price, valid_from AS vf,
@@ -241,22 +245,31 @@ def _statements(scope: Scope) -> list[str]:
           LEFT JOIN run_tariff t ON t.service_id = q.service_id AND t.tariff_group = q.tariff_group
                AND t.vf <= q.s AND q.s < t.vt
           LEFT JOIN run_coef k ON k.service_kind = q.kind AND k.vf <= q.s AND q.s < k.vt) z""",
-        # the whole reading history of the meters whose segments are averaged (a small subset)
+        SINGLE_METERS,
+        SINGLE_PARAMETERS,
+        # the meters whose segments are averaged (a small subset) and their whole reading history
+        """CREATE TEMP TABLE run_avm ON COMMIT DROP AS
+        SELECT m.id AS meter_id, m.installed_on, m.initial_reading, m.digits, m.reversible FROM meters m
+        WHERE m.id IN (SELECT meter_id FROM run_wv WHERE method = 'average'
+                       UNION SELECT meter_id FROM run_fm WHERE method = 'average')""",
         """CREATE TEMP TABLE run_hrd ON COMMIT DROP AS
-        SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_meter
-        WHERE meter_id IN (SELECT meter_id FROM run_wv WHERE method = 'average')
+        SELECT meter_id, installed_on AS read_on, initial_reading AS value FROM run_avm
         UNION ALL
-        SELECT rd.meter_id, rd.read_on, rd.value FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
-        WHERE rd.status = 'accepted' AND rd.read_on >= m.installed_on
-          AND rd.meter_id IN (SELECT meter_id FROM run_wv WHERE method = 'average')""",
-        IV.format(source="run_hrd", table="run_ivh", meters="run_meter"),
+        SELECT m.meter_id, rd.read_on, rd.value FROM run_avm m
+        CROSS JOIN LATERAL (SELECT x.read_on, x.value FROM readings x  -- an index range per meter, never a seq scan
+                            WHERE x.meter_id = m.meter_id AND x.status = 'accepted' AND x.read_on >= m.installed_on
+                            OFFSET 0) rd""",
+        IV.format(source="run_hrd", table="run_ivh", meters="run_avm"),
         # average monthly volume for the segments that need it
         """CREATE TEMP TABLE run_avg ON COMMIT DROP AS
         WITH need AS (
           SELECT DISTINCT w.meter_id,
                  CASE WHEN w.broken_from <= w.s THEN least(w.last_on, w.broken_from - 1) ELSE w.last_on END AS ref,
                  w.first_on
-          FROM run_wv w WHERE w.method = 'average' AND w.last_on IS NOT NULL
+          FROM (SELECT meter_id, s, broken_from, last_on, first_on FROM run_wv WHERE method = 'average'
+                UNION ALL
+                SELECT meter_id, s, broken_from, last_on, first_on FROM run_fm WHERE method = 'average') w
+          WHERE w.last_on IS NOT NULL
         ), span AS (
           SELECT meter_id,
                  CASE WHEN ref = (date_trunc('month', ref) + interval '1 month - 1 day')::date
@@ -313,6 +326,7 @@ def _statements(scope: Scope) -> list[str]:
               UNION ALL
               SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM sv WHERE nseg > 1) x
         GROUP BY account_id, service_id, method, tariff, coefficient""",
+        single,
         """CREATE TEMP TABLE run_missing ON COMMIT DROP AS
         SELECT DISTINCT account_id, service_id, CASE WHEN tariff IS NULL THEN 'no_tariff' ELSE 'no_norm' END AS problem
         FROM run_charge WHERE tariff IS NULL OR incomplete""",
@@ -325,10 +339,11 @@ RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")  # per sort/hash
 SCANNED_ONCE = {"run_charge", "run_missing", "run_hrd", "run_ivh", "run_avg"}
 STEP_NAMES = {"run_iv": "Интервалы показаний", "run_seg": "Периоды внутри месяца", "run_sa": "Параметры лицевых счетов",
               "run_avg": "Среднемесячный объём", "run_wv": "Способ расчёта и объёмы воды",
+              "run_fm": "Способ расчёта по приборам учёта",
               "run_charge": "Водоотведение и суммы начислений"}
 TIMING = os.environ.get("AQUABILL_RUN_TIMING") == "1"  # print each statement's time (diagnostics)
 _CREATED = re.compile(r"\s*CREATE TEMP TABLE (\w+)")
-TEMP_TABLES = ("run_missing", "run_charge", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
+TEMP_TABLES = ("run_missing", "run_charge", "run_avm", "run_par", "run_fm", "run_gen", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
                "run_ivh", "run_hrd", "run_sa", "run_seg", "run_cut", "run_last", "run_iv", "run_meter",
                "run_acc")
 
@@ -359,7 +374,11 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
     await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
     # the temp tables are uniform: a small sample gives the planner what it needs, at a tenth of the cost
     await conn.execute(text("SET LOCAL default_statistics_target = 10"))
-    statements = _statements(scope)
+    services = (await conn.execute(text(
+        "SELECT id, kind FROM services WHERE active AND default_connected AND kind IN ('cold_water', 'hot_water', "
+        "'sewage') ORDER BY id"))).all()
+    statements = _statements(scope, single_charges([(i, k) for i, k in services if k != "sewage"],
+                                                   [i for i, k in services if k == "sewage"]))
     for step, sql in enumerate(statements, 1):
         sql = sql.replace("{n}", str(months))
         used = {k: v for k, v in params.items() if f":{k}" in sql}

@@ -27,10 +27,14 @@ async def replace_open_period(conn: AsyncConnection, period: date, run_id: int) 
         {"p": period})).scalar_one()
     keep_del = " AND " + _NOT_FROZEN.format(col="c.account_id") if frozen else ""
     keep_ins = " WHERE " + _NOT_FROZEN.format(col="run_charge.account_id") if frozen else ""
-    await conn.execute(text(
-        "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
-        "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del),
-        {"p": period, "methods": list(COMPUTED)})
+    computed = (await conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM charges WHERE period = :p AND corrects_period IS NULL AND method = ANY(:methods))"),
+        {"p": period, "methods": list(COMPUTED)})).scalar_one()
+    if computed:  # (the period's first run has nothing to replace)
+        await conn.execute(text(
+            "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
+            "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del),
+            {"p": period, "methods": list(COMPUTED)})
     res = await conn.execute(text(
         "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, coefficient, amount, days, run_id) "
         "SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run FROM run_charge"

@@ -21,8 +21,11 @@ from aquabill.channels.bank_files.sberbank import (
     RegistryLayout,
     RegistryParseResult,
     RegistryPayment,
+    RegistryRow,
+    RegistryRows,
     RegistryTrailer,
     parse_registry,
+    read_registry,
 )
 
 __all__ = [
@@ -36,8 +39,11 @@ __all__ = [
     "RegistryLayout",
     "RegistryParseResult",
     "RegistryPayment",
+    "RegistryRow",
+    "RegistryRows",
     "RegistryTrailer",
     "Statement",
     "parse_registry",
     "parse_statement",
+    "read_registry",
 ]

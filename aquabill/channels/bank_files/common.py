@@ -58,14 +58,14 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
                             f"(недопустимый байт {exc.start + 1})") from exc
 
 
-_AMOUNT = re.compile(r"^[+-]?\d+(?:[.,]\d{1,2})?$")
+AMOUNT_PATTERN = re.compile(r"^[+-]?\d+(?:[.,]\d{1,2})?$")  # what `parse_amount` takes
 _DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
 
 
 def parse_amount(raw: str, what: str = "сумма") -> Decimal:
     """`1234.56`, `1234,56` or `1234` → Decimal with 2 places; at most kopecks, no thousands separators."""
     text = raw.strip()
-    if not _AMOUNT.match(text):
+    if not AMOUNT_PATTERN.match(text):
         raise ValueError(f"{what} «{raw.strip()}» не число с точностью до копеек")
     try:
         return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))

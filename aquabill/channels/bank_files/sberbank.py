@@ -9,6 +9,11 @@ payer (name and/or address); period; amount; commission; then meter readings as 
 Partial failure is the rule: a bad line is refused with its number and a Russian reason, the good lines are
 kept. Problems of the file as a whole (a trailer that does not match, lines after the trailer) go to
 `file_errors`; the caller must reject the whole registry then (`accepted` is false).
+
+`read_registry` gives the kept lines as plain `RegistryRow` tuples (for bulk loading: no object per line);
+`parse_registry` gives the same as `RegistryPayment`s. A line takes a fast path (cached dates, times and
+periods, one pattern per amount); anything the fast path does not vouch for is read again by the full
+checks, which word the reasons.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from aquabill.billing_core.payments.periods import parse_payment_period
 from aquabill.billing_core.periods import Period
 from aquabill.channels.bank_files.common import (
+    AMOUNT_PATTERN,
     BankFileError,
     LineError,
     checksum,
@@ -102,6 +109,27 @@ class RegistryPayment:
     readings: tuple[MeterReading, ...] = ()
 
 
+class RegistryRow(NamedTuple):
+    """A kept payment line as a plain tuple: the fields of `RegistryPayment`, in its order."""
+
+    line: int
+    paid_on: date
+    paid_time: time | None
+    operation_id: str
+    account: str
+    amount: Decimal
+    commission: Decimal
+    transferred: Decimal | None
+    period: Period | None
+    branch: str
+    office: str
+    cashier: str
+    payer: str
+    address: str
+    payer_address: str
+    readings: tuple[MeterReading, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryTrailer:
     line: int
@@ -139,6 +167,24 @@ class RegistryParseResult:
         return sum((p.commission for p in self.payments), Decimal("0.00"))
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryRows:
+    """`read_registry`'s result: as `RegistryParseResult`, with the kept lines as `RegistryRow` tuples."""
+
+    checksum: str
+    encoding: str
+    rows: list[RegistryRow]
+    errors: tuple[LineError, ...]
+    warnings: tuple[LineError, ...] = ()
+    file_errors: tuple[str, ...] = ()
+    trailer: RegistryTrailer | None = None
+    lines_read: int = 0
+
+    @property
+    def accepted(self) -> bool:
+        return not self.file_errors
+
+
 _TIME = re.compile(r"^(\d{1,2})[:.-](\d{2})(?:[:.-](\d{2}))?$")
 _READING_VALUE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
@@ -162,27 +208,83 @@ def parse_reading(raw: str) -> MeterReading:
     return MeterReading(serial, Decimal(value.replace(",", ".")))
 
 
+def read_registry(data: bytes, layout: RegistryLayout = DEFAULT_LAYOUT, *, fast: bool = True) -> RegistryRows:
+    """Read a whole registry file, the kept lines as tuples. Raises `BankFileError` only when the file
+    cannot be read at all. `fast=False` reads every line by the full checks (same result, slower)."""
+    text, encoding = decode(data, layout.encoding)
+    parser = _Parser(layout, fast=fast)
+    parser.read(text)
+    return parser.finish(checksum(data), encoding)
+
+
 def parse_registry(data: bytes, layout: RegistryLayout = DEFAULT_LAYOUT) -> RegistryParseResult:
     """Read a whole registry file. Raises `BankFileError` only when the file cannot be read at all."""
-    text, encoding = decode(data, layout.encoding)
-    parser = _Parser(layout)
-    for number, raw in enumerate(text.splitlines(), start=1):
-        parser.feed(number, raw)
-    return parser.finish(checksum(data), encoding)
+    r = read_registry(data, layout)
+    return RegistryParseResult(
+        checksum=r.checksum, encoding=r.encoding, payments=tuple(RegistryPayment(*row) for row in r.rows),
+        errors=r.errors, warnings=r.warnings, file_errors=r.file_errors, trailer=r.trailer,
+        lines_read=r.lines_read,
+    )
+
+
+_CENT = Decimal("0.01")
+_ZERO = Decimal("0.00")
+_MONEY_COLUMNS = ("amount", "commission", "transferred")
+_new_row = tuple.__new__
 
 
 @dataclass
 class _Parser:
     layout: RegistryLayout
-    payments: list[RegistryPayment] = field(default_factory=list)
+    fast: bool = True
+    rows: list[RegistryRow] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
     warnings: list[LineError] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
     trailer: RegistryTrailer | None = None
     lines_read: int = 0
-    # money column → every payment line's (number, value or None when unreadable), refused lines included
-    money: dict[str, list[tuple[int, Decimal | None]]] = field(default_factory=dict)
+    # money column → total of every payment line's value and the lines where it is unreadable (refused lines
+    # included: the trailer counts them)
+    money_total: dict[str, Decimal] = field(default_factory=dict)
+    money_unreadable: dict[str, list[int]] = field(default_factory=dict)
     seen_ids: dict[str, int] = field(default_factory=dict)
+    # the fast path's caches: cell text → parsed value
+    _dates: dict[str, date] = field(default_factory=dict)
+    _times: dict[str, time] = field(default_factory=dict)
+    _periods: dict[str, Period] = field(default_factory=dict)
+    _amounts: dict[str, Decimal] = field(default_factory=dict)
+    # the fast path's money, summed at the end (a column the layout does not have stays empty)
+    _amount_total: list[Decimal] = field(default_factory=list)
+    _commission_total: list[Decimal] = field(default_factory=list)
+    _transferred_total: list[Decimal] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        columns = self.layout.columns
+        ix = {name: columns.index(name) if name in columns else -1 for name in KNOWN_COLUMNS}
+        self._cells = itemgetter(*(ix[name] for name in (
+            "operation_id", "account", "date", "time", "period", "amount", "commission", "transferred")))
+        self._texts = itemgetter(*(ix[name] for name in TEXT_COLUMNS))
+        for name in _MONEY_COLUMNS:
+            if name in self.layout.columns:
+                self.money_total[name] = _ZERO
+                self.money_unreadable[name] = []
+
+    def read(self, text: str) -> None:
+        """Every line of the text; numbers count physical lines from 1."""
+        sep, prefix, fast, feed = self.layout.separator, self.layout.trailer_prefix, self._fast, self.feed
+        rows, seen = self.rows, self.seen_ids
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith(prefix) or self.trailer is not None or not self.fast:
+                feed(number, raw)
+                continue
+            row = fast(number, [c.strip() for c in line.split(sep)])
+            if row is None:
+                feed(number, raw)  # the full checks word the reason
+                continue
+            self.lines_read += 1
+            seen[row.operation_id] = number
+            rows.append(row)
 
     def feed(self, number: int, raw: str) -> None:
         line = raw.strip()
@@ -203,23 +305,21 @@ class _Parser:
         # the amount counts for the trailer check even when the line is refused for another reason
         self._remember_money(number, cells)
         try:
-            payment, warnings = self._payment(number, cells)
+            row, warnings = self._payment(number, cells)
         except ValueError as exc:
             self.errors.append(LineError(number, str(exc), raw))
             return
-        first = self.seen_ids.get(payment.operation_id)
+        first = self.seen_ids.get(row.operation_id)
         if first is not None:
             self.errors.append(LineError(
-                number, f"операция {payment.operation_id} повторяется (уже в строке {first})", raw))
+                number, f"операция {row.operation_id} повторяется (уже в строке {first})", raw))
             return
-        self.seen_ids[payment.operation_id] = number
-        self.payments.append(payment)
+        self.seen_ids[row.operation_id] = number
+        self.rows.append(row)
         self.warnings.extend(LineError(number, w, raw) for w in warnings)
 
     def _remember_money(self, number: int, cells: list[str]) -> None:
-        for name in ("amount", "commission", "transferred"):
-            if name not in self.layout.columns:
-                continue
+        for name in self.money_total:
             i = self.layout.columns.index(name)
             cell = cells[i] if i < len(cells) else None
             try:
@@ -227,10 +327,84 @@ class _Parser:
             except ValueError:
                 value = None
             if cell == "" and name != "amount":  # an empty commission is none
-                value = Decimal("0.00")
-            self.money.setdefault(name, []).append((number, value))
+                value = _ZERO
+            if value is None:
+                self.money_unreadable[name].append(number)
+            else:
+                self.money_total[name] += value
 
-    def _payment(self, number: int, cells: list[str]) -> tuple[RegistryPayment, list[str]]:
+    def _money(self, raw: str) -> Decimal | None:
+        """A money cell by the fast path (cached), None when not a plain amount."""
+        value = self._amounts.get(raw)
+        if value is None:
+            if not AMOUNT_PATTERN.match(raw):
+                return None
+            value = self._amounts[raw] = Decimal(raw.replace(",", ".")).quantize(_CENT)
+        return value
+
+    def _fast(self, number: int, cells: list[str]) -> RegistryRow | None:
+        """The line's row when every cell is plainly right (its money remembered), else None: the full
+        checks then read it and word the reasons. Must agree with `_payment` on every line it accepts."""
+        width = len(self.layout.columns)
+        if len(cells) < width:
+            return None
+        tail = cells[width:]
+        cells.append("")  # what a column the layout does not have reads (its index is -1)
+        operation_id, account, raw_date, raw_time, raw_period, raw_amount, raw_commission, raw_transferred = (
+            self._cells(cells))
+        if not operation_id or not account or operation_id in self.seen_ids:
+            return None
+        paid_on = self._dates.get(raw_date)
+        if paid_on is None:
+            try:
+                paid_on = self._dates[raw_date] = parse_ru_date(raw_date)
+            except ValueError:
+                return None
+        paid_time = period = transferred = None
+        if raw_time:
+            paid_time = self._times.get(raw_time)
+            if paid_time is None:
+                try:
+                    paid_time = self._times[raw_time] = parse_time(raw_time)
+                except ValueError:
+                    return None
+        if raw_period:
+            period = self._periods.get(raw_period)
+            if period is None:
+                try:
+                    period = self._periods[raw_period] = parse_payment_period(raw_period)
+                except ValueError:
+                    return None
+        amount = self._money(raw_amount)
+        if amount is None or amount <= 0:
+            return None
+        commission = _ZERO
+        if raw_commission:
+            commission = self._money(raw_commission)  # type: ignore[assignment]
+            if commission is None or commission < 0:
+                return None
+        if raw_transferred:
+            transferred = self._money(raw_transferred)
+            if transferred is None or transferred < 0:
+                return None
+        readings: tuple[MeterReading, ...] = ()
+        if tail and any(tail):
+            if not self.layout.readings:
+                return None
+            try:
+                readings = tuple(parse_reading(c) for c in tail if c)
+            except ValueError:
+                return None
+        self._amount_total.append(amount)
+        if commission:
+            self._commission_total.append(commission)
+        if transferred:
+            self._transferred_total.append(transferred)
+        return _new_row(RegistryRow, (
+            number, paid_on, paid_time, operation_id, account, amount, commission, transferred, period,
+            *self._texts(cells), readings))
+
+    def _payment(self, number: int, cells: list[str]) -> tuple[RegistryRow, list[str]]:
         columns = self.layout.columns
         if len(cells) < len(columns):
             raise ValueError(f"полей {len(cells)}, а по описанию реестра должно быть не меньше {len(columns)}")
@@ -280,7 +454,7 @@ class _Parser:
             except ValueError as exc:
                 warnings.append(f"платёж принят, но {exc}")
         assert paid_on is not None and amount is not None
-        payment = RegistryPayment(
+        payment = RegistryRow(
             line=number, paid_on=paid_on, paid_time=paid_time, operation_id=values["operation_id"],
             account=values["account"], amount=amount, commission=commission, transferred=transferred,
             period=period, readings=tuple(readings),
@@ -307,12 +481,16 @@ class _Parser:
             return RegistryTrailer(number, None, None, None, None)
         return RegistryTrailer(number, count, got.get("amount"), got.get("commission"), got.get("transferred"))
 
-    def finish(self, digest: str, encoding: str) -> RegistryParseResult:
+    def finish(self, digest: str, encoding: str) -> RegistryRows:
+        for name, values in (("amount", self._amount_total), ("commission", self._commission_total),
+                             ("transferred", self._transferred_total)):
+            if name in self.money_total:
+                self.money_total[name] += sum(values, _ZERO)
         if self.lines_read == 0 and not self.errors:
             raise BankFileError("В реестре нет ни одной строки платежа")
         self._check_trailer()
-        return RegistryParseResult(
-            checksum=digest, encoding=encoding, payments=tuple(self.payments), errors=tuple(self.errors),
+        return RegistryRows(
+            checksum=digest, encoding=encoding, rows=self.rows, errors=tuple(self.errors),
             warnings=tuple(self.warnings), file_errors=tuple(self.file_errors), trailer=self.trailer,
             lines_read=self.lines_read,
         )
@@ -330,15 +508,14 @@ class _Parser:
         for name, caption, expected in (("amount", "сумма платежей", t.amount),
                                         ("commission", "сумма комиссии", t.commission),
                                         ("transferred", "сумма к перечислению", t.transferred)):
-            values = self.money.get(name)
-            if expected is None or not values:
+            if expected is None or name not in self.money_total or not self.lines_read:
                 continue
-            unreadable = [str(n) for n, v in values if v is None]
+            unreadable = self.money_unreadable[name]
             if unreadable:
                 self.file_errors.append(f"Итоговая строка {t.line}: не сверить, {caption} не читается "
-                                        f"в строках {', '.join(unreadable)}")
+                                        f"в строках {', '.join(map(str, unreadable))}")
                 continue
-            actual = sum((v for _, v in values if v is not None), Decimal("0.00"))
+            actual = self.money_total[name]
             if actual != expected:
                 self.file_errors.append(f"Итоговая строка {t.line}: {caption} {expected}, "
                                         f"а по строкам реестра {actual}")

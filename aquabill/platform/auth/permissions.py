@@ -59,3 +59,21 @@ def requires(resource: str, action: str):
 
     guard.__name__ = f"requires_{resource}_{action}"
     return guard
+
+
+def requires_any(*needs: tuple[str, str]):
+    """A Litestar guard: the staff user must hold one of the (resource, action) pairs."""
+    from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+    def guard(connection, _handler) -> None:
+        principal = connection.scope.get("user")
+        if not isinstance(principal, Principal):
+            raise NotAuthorizedException("Требуется вход в систему")
+        if principal.kind != "staff":
+            raise PermissionDeniedException("Доступно только сотрудникам организации")
+        if not any(principal.can(r, a) for r, a in needs):
+            raise PermissionDeniedException("Недостаточно прав: требуется " + " или ".join(
+                f"«{a}» для раздела «{RESOURCES.get(r, r)}»" for r, a in needs))
+
+    guard.__name__ = "requires_any_" + "_".join(f"{r}_{a}" for r, a in needs)
+    return guard

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aquabill.platform.contact_center.assignment import Candidate, choose_executor
 from aquabill.platform.contact_center.requests_setup import check_kind, document_names, require_user
 from aquabill.platform.contact_center.requests_store import OPEN, STATUSES, Outbox, load_request
-from aquabill.platform.contact_center.sla import escalation_level_due, phase_deadline, reaction_deadline
+from aquabill.platform.contact_center.sla import (
+    WORKING_HOURS,
+    escalation_level_due,
+    phase_deadline,
+    reaction_deadline,
+)
+from aquabill.platform.contact_center.work_calendar import working_hours
 from aquabill.platform.errors import Conflict, Invalid, NotFound
 
 MAX_TEXT = 4000
@@ -101,7 +107,9 @@ async def _auto_assign(conn: AsyncConnection, req: dict[str, Any], phase: dict[s
 
 async def _enter_phase(conn: AsyncConnection, req: dict[str, Any], phase: dict[str, Any], now: datetime,
                        out: Outbox, *, by: int | None) -> dict[str, Any]:
-    deadline = phase_deadline(now, phase["time_limit_minutes"], working_time=phase["working_time"])
+    hours = await working_hours(conn, now.astimezone(WORKING_HOURS.zone).date()) if phase["working_time"] \
+        else WORKING_HOURS
+    deadline = phase_deadline(now, phase["time_limit_minutes"], working_time=phase["working_time"], hours=hours)
     await conn.execute(text(
         "UPDATE requests SET phase_id = :p, phase_started_at = :now, phase_deadline = :dl, overdue_at = NULL, "
         "escalation_level = 0, escalated_at = NULL, escalated_to_user_id = NULL, "

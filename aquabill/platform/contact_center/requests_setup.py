@@ -61,7 +61,8 @@ async def require_division(conn: AsyncConnection, division_id: int | None, field
 
 # ---- divisions ---------------------------------------------------------------------------------------
 
-_DIV = """SELECT d.id, d.code, d.name, d.head_user_id, u.full_name AS head_name, d.parent_id, d.active
+_DIV = """SELECT d.id, d.code, d.name, d.head_user_id, u.full_name AS head_name, d.parent_id, d.active,
+          coalesce((SELECT array_agg(h.id ORDER BY h.id) FROM houses h WHERE h.division_id = d.id), '{}') AS house_ids
           FROM divisions d LEFT JOIN users u ON u.id = d.head_user_id"""
 
 

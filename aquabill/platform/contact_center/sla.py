@@ -3,13 +3,14 @@ working time, the time left, and how far an overdue phase is escalated.
 
 Working time (an option per route phase): 08:00–17:00 Monday to Friday, Moscow time; the limit counts only
 minutes inside those hours (a request made on Friday at 16:00 with a 2-hour limit is due on Monday at
-09:00). Public holidays are not taken into account.
+09:00). The tenant's working calendar (`working_calendar`, loaded by `calendar.working_hours`) adds public
+holidays and transferred days off (`holidays`) and transferred working Saturdays (`working_days`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -22,6 +23,13 @@ class WorkingHours:
     end: time = time(17, 0)
     weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
     zone: ZoneInfo = MOSCOW
+    holidays: frozenset[date] = frozenset()  # non-working although a weekday
+    working_days: frozenset[date] = frozenset()  # working although a weekend day
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_days:
+            return True
+        return day.weekday() in self.weekdays and day not in self.holidays
 
 
 WORKING_HOURS = WorkingHours()
@@ -41,13 +49,15 @@ def phase_deadline(start: datetime, minutes: int, *, working_time: bool = False,
         raise ValueError("the time limit must be positive")
     if not working_time:
         return start + timedelta(minutes=minutes)
+    if not hours.weekdays and not hours.working_days:
+        raise ValueError("no working days")
     left = timedelta(minutes=minutes)
     local = start.astimezone(hours.zone)
     while True:
         day = local.date()
         opens = datetime.combine(day, hours.start, hours.zone)
         closes = datetime.combine(day, hours.end, hours.zone)
-        if day.weekday() in hours.weekdays and local < closes:
+        if hours.is_working_day(day) and local < closes:
             begin = max(local, opens)
             if begin + left <= closes:
                 return (begin + left).astimezone(start.tzinfo)

@@ -4,7 +4,7 @@
   const root = document.getElementById("console");
   if (!root || !window.Aquabill || !window.Aquabill.live) return;
   const STATUS = { online: "В сети", busy: "Занят", away: "Отошёл", offline: "Не в сети" };
-  const CALL = { answered: "Отвечен", missed: "Пропущен", abandoned: "Брошен", in_progress: "Идёт" };
+  const CALL = { answered: "Отвечен", missed: "Пропущен", abandoned: "Брошен", in_progress: "Идёт", lost: "Связь с АТС потеряна" };
   const ringing = new Map(); // call id → caller, for the queue count and the banner
   let bannerCall = null;
 

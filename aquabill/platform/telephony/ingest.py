@@ -5,13 +5,15 @@ Events published (per tenant, through the hub; `data` fields):
                   queue, extension (whose phone rings), started_at, account_id (when one account matches),
                   accounts [{id, number, holder, address, status}] (every account with the caller's phone)
   call.answered — call_id, linkedid, agent_extension, answered_at, wait_s, account_id
-  call.ended    — call_id, linkedid, status (answered|missed|abandoned), ended_at, duration_s, wait_s,
-                  agent_extension, recording, account_id
+  call.ended    — call_id, linkedid, status (answered|missed|abandoned|lost), ended_at, duration_s, wait_s,
+                  agent_extension, recording, account_id; a call still in progress when the link to the PBX
+                  was lost ends with status 'lost' (and `link_lost: true`), ended at the last event received
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aquabill.billing_core.registry.phones import accounts_by_phone, normalise_phone
@@ -80,3 +82,18 @@ class CallSink:
                 "recording": call.recording,
             }
         return None
+
+
+async def end_lost_calls(core: Core, tenant: Tenant, *, last_seen: dict[str, datetime],
+                         started_before: datetime | None = None) -> int:
+    """Mark the tenant's calls in progress as lost (the AMI link dropped, or a new link starts without knowing
+    the PBX's state) and publish their call.ended; returns how many."""
+    async with tenant_transaction(core.engines, tenant) as conn:
+        rows = await store.lose_calls(conn, last_seen=last_seen, started_before=started_before)
+    for row in rows:
+        await publish(core.redis, core.keys, tenant.id, "call.ended", {
+            "call_id": row["id"], "linkedid": row["linkedid"], "account_id": row["account_id"],
+            "status": row["status"], "ended_at": row["ended_at"].isoformat(), "duration_s": row["duration_s"],
+            "wait_s": row["wait_s"], "agent_extension": row["agent_extension"], "recording": row["recording"],
+            "link_lost": True})
+    return len(rows)

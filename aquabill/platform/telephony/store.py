@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -86,6 +87,32 @@ async def insert_outbound(conn: AsyncConnection, *, call_ref: str, extension: st
         ":callback_of, :user_id) RETURNING id"),
         {"ref": call_ref, "ref2": call_ref, "caller": extension, "ext": extension, "number": number, "norm": number_normalised,
          "account_id": account_id, "callback_of": callback_of, "user_id": user_id})).scalar_one()
+
+
+_LOSE = text("""
+WITH lost AS (
+  SELECT id, greatest(started_at, answered_at, CAST(CAST(:seen AS jsonb) ->> linkedid AS timestamptz)) AS ended
+  FROM calls WHERE status = 'in_progress' AND ended_at IS NULL
+   AND started_at <= coalesce(CAST(:before AS timestamptz), 'infinity') FOR UPDATE)
+UPDATE calls c SET status = 'lost', ended_at = lost.ended,
+  duration_s = round(extract(epoch FROM lost.ended - c.started_at))::int,
+  wait_s = coalesce(c.wait_s, round(extract(epoch FROM coalesce(c.answered_at, lost.ended) - c.started_at))::int),
+  hangup_cause = coalesce(c.hangup_cause, :cause)
+FROM lost WHERE c.id = lost.id
+RETURNING c.id, c.linkedid, c.account_id, c.status, c.ended_at, c.duration_s, c.wait_s, c.agent_extension, c.recording
+""")
+LOST_CAUSE = "Связь с АТС потеряна"
+
+
+async def lose_calls(conn: AsyncConnection, *, last_seen: dict[str, datetime],
+                     started_before: datetime | None = None) -> list[dict[str, Any]]:
+    """Calls still ringing or in progress when the link to the PBX was lost (their end will never be seen):
+    status 'lost', ended at the last event the link received for the call (`last_seen`: linkedid → time),
+    never before the call's start or answer."""
+    seen = json.dumps({k: v.isoformat() for k, v in last_seen.items()})
+    rows = (await conn.execute(_LOSE, {"seen": seen, "before": started_before,
+                                       "cause": LOST_CAUSE})).mappings().all()
+    return [dict(r) for r in rows]
 
 
 def _call(row) -> dict[str, Any]:

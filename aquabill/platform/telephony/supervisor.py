@@ -9,7 +9,10 @@ tenant's settings bumps `ami_version`: the holder restarts the link with the new
 
 A link connects, logs in, feeds every event to the call tracker and the tenant's `CallSink`, pings the peer
 to notice a dead link, and on any failure reconnects with exponential backoff (1 s doubling up to 60 s,
-reset after a successful login). Its state (connecting / connected / failed, last error, since, holder,
+reset after a successful login). When a logged-in link ends, the calls still ringing or in progress can
+never be followed to their end: they are marked 'lost' (ended at the last event received) and their
+call.ended is published; a new link does the same, right after its login, for calls started before it
+(left by a process that died: the PBX's state is unknown to it). Its state (connecting / connected / failed, last error, since, holder,
 reconnects) is a Redis hash that the settings API reads from any process.
 """
 
@@ -27,13 +30,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from aquabill.channels.asterisk.calls import CallTracker
+from aquabill.channels.asterisk.calls import CallTracker, event_time
 from aquabill.channels.asterisk.client import AmiAuthError, AmiClient
 from aquabill.channels.asterisk.protocol import Message
 from aquabill.platform.secret_box import SecretBox
 from aquabill.platform.state import Core
 from aquabill.platform.telephony import store
-from aquabill.platform.telephony.ingest import CallSink
+from aquabill.platform.telephony.ingest import CallSink, end_lost_calls
 from aquabill.tenants import registry
 from aquabill.tenants.context import Tenant, tenant_transaction
 
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 PING_SECONDS = 20.0
+SEEN_KEPT = 10_000  # calls whose last event time a link remembers
 _RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
@@ -87,6 +91,16 @@ class TenantLink:
     def __init__(self, core: Core, tenant: Tenant, holder: str, state_ttl_ms: int) -> None:
         self.core, self.tenant, self.holder, self.state_ttl_ms = core, tenant, holder, state_ttl_ms
         self.reconnects = 0
+        self.seen: dict[str, datetime] = {}  # linkedid → its last event's time (Timestamp when sent), calls not ended
+
+    async def _lose_calls(self, **kw: Any) -> None:
+        try:
+            lost = await end_lost_calls(self.core, self.tenant, **kw)
+        except Exception:  # the database is away: the next link's login tries again
+            log.exception("telephony (tenant %s): calls in progress not marked lost", self.tenant.slug)
+            return
+        if lost:
+            log.info("telephony (tenant %s): %d call(s) in progress marked lost", self.tenant.slug, lost)
 
     async def _state(self, state: str, error: str = "", **extra: Any) -> None:
         await write_state(self.core, self.tenant.id, self.state_ttl_ms, state=state, error=error, since=_now(),
@@ -131,6 +145,7 @@ class TenantLink:
             return f"нет соединения с {cfg['host']}:{cfg['port']}: {exc or type(exc).__name__}"
         await self._state("connected", host=cfg["host"], port=cfg["port"], connected_at=_now(),
                           version=client.version or "")
+        await self._lose_calls(last_seen={}, started_before=datetime.now(UTC))
         consumer = asyncio.create_task(self._consume(queue))
         pinger = asyncio.create_task(self._ping(client))
         try:
@@ -146,6 +161,8 @@ class TenantLink:
                 await consumer
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pinger
+        await self._lose_calls(last_seen=dict(self.seen))
+        self.seen.clear()
         return None
 
     async def _ping(self, client: AmiClient) -> None:
@@ -161,9 +178,17 @@ class TenantLink:
         tracker, sink = CallTracker(), CallSink(self.core, self.tenant)
         while True:
             msg, received = await queue.get()
+            linkedid = msg.get("Linkedid")
+            if linkedid:
+                at = event_time(msg, received)
+                self.seen[linkedid] = max(at, self.seen.get(linkedid, at))
+                while len(self.seen) > SEEN_KEPT:
+                    self.seen.pop(next(iter(self.seen)))
             try:
                 for update in tracker.feed(msg, received):
                     await sink.apply(update)
+                    if update.kind == "ended":
+                        self.seen.pop(update.call.linkedid, None)
             except Exception:  # one bad write must not stop the stream
                 log.exception("telephony (tenant %s): event %s not recorded", self.tenant.slug, msg.event)
             finally:

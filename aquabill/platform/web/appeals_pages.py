@@ -23,6 +23,8 @@ from aquabill.platform.appeals import telephonograms as tg
 from aquabill.platform.appeals.service import CREATED, UPDATED, appeal_card, create_appeal, update_appeal
 from aquabill.platform.appeals.telephonograms import KINDS as TG_KINDS
 from aquabill.platform.auth.permissions import requires
+from aquabill.platform.contact_center.requests_setup import KINDS as REQUEST_KINDS
+from aquabill.platform.contact_center.requests_store import STATUSES as REQUEST_STATUSES
 from aquabill.platform.errors import DomainError, Invalid, NotFound
 from aquabill.platform.web.appeals_api import announce
 from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
@@ -128,7 +130,12 @@ async def appeal_submit(ctx: Ctx, data: Annotated[AppealForm, FORM]) -> Template
 async def _card_page(ctx: Ctx, appeal_id: int, message: str = "") -> Template:
     appeal = await appeal_card(ctx.conn, appeal_id, ctx.core.settings.timezone)
     mail = await mail_store.get_message(ctx.conn, appeal["mail_message_id"]) if appeal["mail_message_id"] else None
-    return Template("appeal_card.html", context=_ctx(ctx, a=appeal, mail=mail, message=message))
+    requests = [{**dict(r._mapping), "status_name": REQUEST_STATUSES.get(r.status, r.status)}
+                for r in await ctx.conn.execute(text(
+                    "SELECT id, number, status FROM requests WHERE appeal_id = :a ORDER BY id"), {"a": appeal_id})]
+    return Template("appeal_card.html", context=_ctx(
+        ctx, a=appeal, mail=mail, message=message, requests=requests, request_kinds=REQUEST_KINDS,
+        can_make_request=ctx.principal.can("requests", "edit")))
 
 
 @get("/appeals/{appeal_id:int}", dependencies=DEPS, guards=[requires("appeals", "view")], include_in_schema=False)

@@ -41,7 +41,7 @@ TAGS = ["calls"]
 
 Extension = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.+-]{1,40}$", description="Внутренний номер агента")]
 Dialable = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{3,30}$", description="Номер телефона")]
-StatusQuery = Annotated[str | None, Parameter(pattern=r"^(answered|missed|abandoned|in_progress)$")]
+StatusQuery = Annotated[str | None, Parameter(pattern=r"^(answered|missed|abandoned|in_progress|lost)$")]
 DirectionQuery = Annotated[str | None, Parameter(pattern=r"^(inbound|outbound)$")]
 
 

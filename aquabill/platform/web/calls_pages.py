@@ -20,7 +20,8 @@ from aquabill.platform.web.paging import Offset
 
 DEPS = {"ctx": Provide(provide_tenant_scope)}
 PAGE = 50
-STATUSES = {"answered": "Отвечен", "missed": "Пропущен", "abandoned": "Брошен", "in_progress": "Идёт"}
+STATUSES = {"answered": "Отвечен", "missed": "Пропущен", "abandoned": "Брошен", "in_progress": "Идёт",
+            "lost": "Связь с АТС потеряна"}
 DIRECTIONS = {"inbound": "Входящий", "outbound": "Исходящий"}
 Field = Annotated[str, Parameter(max_length=40)]
 

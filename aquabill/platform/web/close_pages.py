@@ -2,6 +2,10 @@
 results with counts and samples, close (the button is disabled while a blocking check fails; warnings
 must be accepted with a tick), and the history of closes.
 
+Admins (periods/admin) also get the reopen form of a closed month or division (a reason is required;
+only the latest closed month can be reopened) and the form configuring the set of checks (enabled,
+blocking or a warning, the parameter such as N days, or back to its default).
+
 Plain form posts (no script needed): the page is rendered again with the outcome. A refusal is shown on
 the page (status 200) and nothing of that attempt is written (a savepoint rolls it back).
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -23,9 +27,16 @@ from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.billing_queries import periods
 from aquabill.platform.billing_runs import default_period
-from aquabill.platform.errors import DomainError
+from aquabill.platform.errors import DomainError, Invalid
 from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
-from aquabill.platform.web.month_close_api import close, parse_period, run_checks
+from aquabill.platform.web.month_close_api import (
+    CheckSettingIn,
+    close,
+    configure_checks,
+    parse_period,
+    reopen,
+    run_checks,
+)
 
 DEPS = {"ctx": Provide(provide_tenant_scope)}
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -55,6 +66,7 @@ async def _page(ctx: TenantScope, period: Period, division_id: int | None, *, me
     closed_here = state["status"] == "closed" or (division is not None and division["status"] == "closed")
     context: dict[str, Any] = {
         "principal": ctx.principal, "tenant": ctx.tenant, "can_edit": ctx.principal.can("periods", "edit"),
+        "can_admin": ctx.principal.can("periods", "admin"),
         "period": str(period), "division_id": division_id, "division": division, "state": state, "last": last,
         "closed_here": closed_here, "periods": await periods(ctx.conn), "message": message, "notice": notice,
         "outcomes": OUTCOMES, "statuses": STATUSES, "actions": ACTIONS,
@@ -99,4 +111,66 @@ async def close_submit(ctx: Ctx, data: Annotated[CloseForm, FORM]) -> Template:
     return await _page(ctx, chosen, division_id, notice=notice)
 
 
-ROUTES = [close_page, close_submit]
+class ReopenForm(msgspec.Struct):
+    period: str = ""
+    division_id: str = ""
+    reason: str = ""
+
+
+@post("/billing/close/reopen", dependencies=DEPS, guards=[requires("periods", "admin")], include_in_schema=False,
+      status_code=200)
+async def reopen_submit(ctx: Ctx, data: Annotated[ReopenForm, FORM]) -> Template:
+    division_id = _division_id(data.division_id)
+    try:
+        chosen = parse_period(data.period)
+    except DomainError as exc:
+        return await _page(ctx, await default_period(ctx.conn), division_id, message=exc.message)
+    try:
+        async with ctx.conn.begin_nested():
+            result = await reopen(ctx, chosen, division_id, data.reason[:2000])
+    except (DomainError, BillingError) as exc:
+        return await _page(ctx, chosen, division_id, message=exc.message)
+    where = f" по подразделению «{result['division']['name']}»" if result.get("division") else ""
+    return await _page(ctx, chosen, division_id, notice=f"Период {chosen} открыт{where}.")
+
+
+def _settings(form: Any) -> list[CheckSettingIn]:
+    """The checks form: per check `enabled_<code>` (ticked), `kind_<code>` (block | warn) and
+    `parameter_<code>` (a whole number; empty: the default)."""
+    items = []
+    for code, spec in month_close.CATALOGUE.items():
+        if f"kind_{code}" not in form:
+            continue
+        item = CheckSettingIn(code=code, enabled=form.get(f"enabled_{code}") == "1",
+                              blocking=form.get(f"kind_{code}") == "block")
+        if spec.parameter:
+            raw = str(form.get(f"parameter_{code}") or "").strip()
+            if not raw:
+                item.reset_parameter = True
+            elif raw.isdigit() and len(raw) <= 6:
+                item.parameter = int(raw)
+            else:
+                raise Invalid(f"«{spec.name}»: параметр — целое неотрицательное число ({spec.parameter})",
+                              fields=[{"field": f"parameter_{code}", "message": "не число"}])
+        items.append(item)
+    return items
+
+
+@post("/billing/close/checks", dependencies=DEPS, guards=[requires("periods", "admin")], include_in_schema=False,
+      status_code=200)
+async def checks_submit(ctx: Ctx, request: Request) -> Template:
+    form = await request.form()
+    division_id = _division_id(str(form.get("division_id") or ""))
+    try:
+        chosen = parse_period(str(form.get("period") or ""))
+    except DomainError:
+        chosen = await default_period(ctx.conn)
+    try:
+        async with ctx.conn.begin_nested():
+            await configure_checks(ctx, _settings(form))
+    except DomainError as exc:
+        return await _page(ctx, chosen, division_id, message=exc.message)
+    return await _page(ctx, chosen, division_id, notice="Набор проверок сохранён.")
+
+
+ROUTES = [close_page, close_submit, reopen_submit, checks_submit]

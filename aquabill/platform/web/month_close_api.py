@@ -1,8 +1,8 @@
 """Month close over the API: the wizard's state of a month, running the checks, closing a month (whole
-tenant or one division), reopening it (admins), configuring the checks, and the divisions.
+tenant or one division), reopening it (admins), configuring the checks. Divisions: `divisions_api.py`.
 
 Permission resource "periods": view to read, edit to run checks and close, admin to reopen and to
-configure the checks. Divisions are registry data (resource "registry").
+configure the checks.
 Refusals come from billing_core (409 `conflict` with the checks' Russian messages, 404, 422).
 """
 
@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import get, patch, post, put
+from litestar import get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy import text
@@ -57,17 +57,6 @@ class CheckSettingIn(msgspec.Struct):
 
 class ChecksConfigIn(msgspec.Struct):
     checks: list[CheckSettingIn]
-
-
-class DivisionIn(msgspec.Struct):
-    code: Annotated[str, msgspec.Meta(max_length=32)]
-    name: Annotated[str, msgspec.Meta(max_length=200)]
-    house_ids: list[int] = []
-
-
-class DivisionPatch(msgspec.Struct):
-    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    house_ids: list[int] | None = None
 
 
 def parse_period(raw: str) -> Period:
@@ -120,9 +109,9 @@ async def get_checks(ctx: Ctx) -> dict:
     return await checks_config(ctx)
 
 
-@put("/api/month-close/checks", dependencies=DEPS, guards=ADMIN, tags=TAGS)
-async def put_checks(ctx: Ctx, data: ChecksConfigIn) -> dict:
-    for item in data.checks:
+async def configure_checks(ctx: TenantScope, items: list[CheckSettingIn]) -> None:
+    """Apply the checks' settings (the API's PUT and the month-close page's form)."""
+    for item in items:
         change: dict[str, Any] = {k: v for k, v in (("enabled", item.enabled), ("blocking", item.blocking),
                                                     ("parameter", item.parameter)) if v is not None}
         if item.reset_parameter:
@@ -135,6 +124,11 @@ async def put_checks(ctx: Ctx, data: ChecksConfigIn) -> dict:
             sets = ", ".join(f"{k} = :{k}" for k in accepted)
             await ctx.conn.execute(text(f"UPDATE close_checks SET {sets} WHERE code = :code"),
                                    {**accepted, "code": item.code})
+
+
+@put("/api/month-close/checks", dependencies=DEPS, guards=ADMIN, tags=TAGS)
+async def put_checks(ctx: Ctx, data: ChecksConfigIn) -> dict:
+    await configure_checks(ctx, data.checks)
     return await checks_config(ctx)
 
 
@@ -159,26 +153,13 @@ async def post_close(ctx: Ctx, period: PeriodPath, data: CloseIn) -> dict:
 
 @post("/api/month-close/{period:str}/reopen", dependencies=DEPS, guards=ADMIN, tags=TAGS, status_code=200)
 async def post_reopen(ctx: Ctx, period: PeriodPath, data: ReopenIn) -> dict:
-    result = await month_close.reopen_period(ctx.conn, parse_period(period), division_id=data.division_id,
-                                             reason=data.reason)
+    return await reopen(ctx, parse_period(period), data.division_id, data.reason)
+
+
+async def reopen(ctx: TenantScope, period: Period, division_id: int | None, reason: str) -> dict[str, Any]:
+    result = await month_close.reopen_period(ctx.conn, period, division_id=division_id, reason=reason)
     publish_closed(ctx, "period.reopened", result)
     return result
 
 
-@get("/api/divisions", dependencies=DEPS, guards=[requires("registry", "view")], tags=TAGS)
-async def get_divisions(ctx: Ctx) -> dict:
-    return {"items": await month_close.list_divisions(ctx.conn)}
-
-
-@post("/api/divisions", dependencies=DEPS, guards=[requires("registry", "edit")], tags=TAGS)
-async def post_division(ctx: Ctx, data: DivisionIn) -> dict:
-    return await month_close.create_division(ctx.conn, code=data.code, name=data.name, house_ids=data.house_ids)
-
-
-@patch("/api/divisions/{division_id:int}", dependencies=DEPS, guards=[requires("registry", "edit")], tags=TAGS)
-async def patch_division(ctx: Ctx, division_id: int, data: DivisionPatch) -> dict:
-    return await month_close.update_division(ctx.conn, division_id, name=data.name, house_ids=data.house_ids)
-
-
-ROUTES = [get_checks, put_checks, get_state, post_checks, post_close, post_reopen, get_divisions, post_division,
-          patch_division]
+ROUTES = [get_checks, put_checks, get_state, post_checks, post_close, post_reopen]

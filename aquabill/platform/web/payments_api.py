@@ -77,6 +77,7 @@ class PaymentIn(msgspec.Struct):
     period: PeriodStr | None = None
     service_id: int | None = None
     note: Note = ""
+    penalty: Decimal | None = None  # the part named for penalties
 
 
 class StornoIn(msgspec.Struct):
@@ -183,7 +184,7 @@ async def create_payment(ctx: Ctx, data: PaymentIn) -> dict:
             raise Invalid(str(exc), fields=[{"field": "period", "message": str(exc)}]) from exc
     return await intake.create_payment(ctx.conn, amount=data.amount, paid_on=data.paid_on, account_id=data.account_id,
                                        qr=data.qr, agent=data.agent, period=period, service_id=data.service_id,
-                                       note=data.note, user_id=ctx.principal.user_id)
+                                       note=data.note, user_id=ctx.principal.user_id, penalty=data.penalty)
 
 
 @get("/api/payments", dependencies=DEPS, guards=VIEW, tags=TAGS)

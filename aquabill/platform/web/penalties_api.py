@@ -5,6 +5,8 @@
 - `GET /api/penalties?account_id=&period=`: penalty rows (accruals and storno), paginated, with their sum —
   what a receipt shows as the penalty of an account × period;
 - `GET /api/accounts/{id}/penalties`: the account's penalty balance (kept apart from its main debt);
+- `GET /api/accounts/{id}/penalties/breakdown?period=`: the account's penalty by month of origin as of the
+  period's end (runs post one row per account × period; this is their detail, computed on demand);
 - `POST /api/penalties/storno {penalty_id | account_id (+ period), reason}`: reverse accruals in the open period;
 - `GET/POST /api/key-rates`, `GET/POST /api/penalty-deferrals`.
 Refusals come from billing_core as BillingError (422 / 404 / 409, `period_closed` for a closed period).
@@ -22,8 +24,11 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy import text
 
+from aquabill.billing_core.payments.allocation import allocate_accounts
 from aquabill.billing_core.penalties import store as pstore
+from aquabill.billing_core.penalties.detail import penalty_breakdown
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.periods_guard import current_open_period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.billing_runs import parse_period
 from aquabill.platform.errors import NotFound
@@ -104,11 +109,26 @@ async def account_penalties(ctx: Ctx, account_id: int) -> dict:
     return await pstore.account_penalties(ctx.conn, account_id)
 
 
+@get("/api/accounts/{account_id:int}/penalties/breakdown", dependencies=DEPS, guards=VIEW, tags=TAGS)
+async def account_penalty_breakdown(ctx: Ctx, account_id: int, period: PeriodQuery = None) -> dict:
+    if not (await ctx.conn.execute(text("SELECT 1 FROM accounts WHERE id = :id"), {"id": account_id})).first():
+        raise NotFound("Лицевой счёт не найден")
+    if period:
+        p = parse_period(period)
+    else:  # the period of the last penalty run, else the current open period
+        last = (await ctx.conn.execute(text(
+            "SELECT period FROM penalty_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1"))).scalar()
+        p = Period.of(last) if last else await current_open_period(ctx.conn)
+    return await penalty_breakdown(ctx.conn, account_id, p)
+
+
 @post("/api/penalties/storno", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=201)
 async def storno(ctx: Ctx, data: StornoIn) -> dict:
-    return await pstore.storno_penalties(
+    done = await pstore.storno_penalties(
         ctx.conn, reason=data.reason, penalty_id=data.penalty_id, account_id=data.account_id,
         period=Period.parse(data.period) if data.period else None, created_by=ctx.principal.user_id)
+    await allocate_accounts(ctx.conn, [done["account_id"]])  # payments on the reversed penalty go elsewhere
+    return done
 
 
 @get("/api/key-rates", dependencies=DEPS, guards=VIEW, tags=TAGS)
@@ -135,5 +155,5 @@ async def add_deferral(ctx: Ctx, data: DeferralIn) -> dict:
         house_ids=data.house_ids, improvement=data.improvement, created_by=ctx.principal.user_id)
 
 
-ROUTES = [start_run, list_runs, list_penalties, account_penalties, storno, list_key_rates, add_key_rate,
+ROUTES = [start_run, list_runs, list_penalties, account_penalties, account_penalty_breakdown, storno, list_key_rates, add_key_rate,
           list_deferrals, add_deferral]

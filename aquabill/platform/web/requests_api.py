@@ -1,6 +1,8 @@
 """Requests and works over the API (permission resource "requests": view to read, edit to work on requests,
 admin to configure divisions, executors and routes).
 
+Divisions (heads, parents) are served by `divisions_api.py` (`/api/divisions`).
+
 Real-time events (published after commit, see README): request.created, request.assigned, request.phase,
 request.overdue, request.escalated — each with the request's id, number, kind, status, assignee_user_id,
 phase_id, phase, deadline (ISO) and escalation_level.
@@ -73,22 +75,7 @@ def publish_after_commit(ctx: TenantScope, out: Outbox) -> None:
         ctx.after_commit(send)
 
 
-# ---- configuration: divisions, executors, routes ---------------------------------------------------------
-
-class DivisionIn(msgspec.Struct):
-    code: Code
-    name: Name
-    head_user_id: int | None = None
-    parent_id: int | None = None
-    active: bool = True
-
-
-class DivisionPatch(msgspec.Struct):
-    name: Name | None = None
-    head_user_id: int | None = None
-    parent_id: int | None = None
-    active: bool | None = None
-
+# ---- configuration: executors, routes (divisions: divisions_api.py) ---------------------------------------------------------
 
 class ExecutorIn(msgspec.Struct):
     user_id: int
@@ -140,27 +127,6 @@ class RouteIn(msgspec.Struct):
 class RoutePatch(msgspec.Struct):
     name: Name | None = None
     active: bool | None = None
-
-
-@get("/api/service-divisions", dependencies=DEPS, guards=VIEW, tags=TAGS)
-async def divisions(ctx: Ctx) -> dict:
-    items = await setup.list_divisions(ctx.conn)
-    return {"items": items, "total": len(items)}
-
-
-@post("/api/service-divisions", dependencies=DEPS, guards=ADMIN, tags=TAGS)
-async def create_division(ctx: Ctx, data: DivisionIn) -> dict:
-    return await setup.save_division(ctx.conn, None, _given(data))
-
-
-@get("/api/service-divisions/{division_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
-async def get_division(ctx: Ctx, division_id: int) -> dict:
-    return await setup.get_division(ctx.conn, division_id)
-
-
-@patch("/api/service-divisions/{division_id:int}", dependencies=DEPS, guards=ADMIN, tags=TAGS)
-async def patch_division(ctx: Ctx, division_id: int, data: DivisionPatch) -> dict:
-    return await setup.save_division(ctx.conn, division_id, _given(data))
 
 
 @get("/api/executors", dependencies=DEPS, guards=VIEW, tags=TAGS)
@@ -377,7 +343,7 @@ async def make_act(ctx: Ctx, request_id: int, data: ActIn | None = None) -> dict
                                 account_id=data.account_id, by=ctx.principal.user_id, now=now(), out=Outbox())
 
 
-ROUTES = [divisions, create_division, get_division, patch_division, executors, create_executor, get_executor,
+ROUTES = [executors, create_executor, get_executor,
           patch_executor, routes, create_route, get_route, patch_route, add_phase, patch_phase, create_request,
           list_all, mine, get_request, accept, assign, advance, close, cancel, add_document, document_file,
           add_work, make_act]

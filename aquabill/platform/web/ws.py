@@ -6,27 +6,27 @@ window), then the live ones, each once and in order; when the gap is no longer k
 `{"type": "reset"}` and reloads its state. A frame is one event, or a JSON array of events in order
 when several came together (see realtime.COALESCE_MS) or were waiting. Client frames: `ping` → `pong`;
 `{"type": "presence", "status": "busy"}` sets the agent's presence (see platform/presence.py).
+Frames are delivered by ws_outlet.SocketOutlet (no task per socket); sessions are re-checked and
+presence refreshed per process by ws_sessions.OpenSockets.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import os
+import logging
 from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from aquabill.platform.auth.permissions import Principal
-from aquabill.platform.auth.service import principal_for
-from aquabill.platform.presence import CHOOSABLE, REFRESH_SECONDS, PresenceBook
-from aquabill.platform.realtime import Hub, current_seq, join, replay_since
+from aquabill.platform.presence import CHOOSABLE
+from aquabill.platform.realtime import Hub, current_seq, replay_since
+from aquabill.platform.web.ws_outlet import SocketOutlet
+from aquabill.platform.web.ws_sessions import POLICY_VIOLATION, OpenSocket, OpenSockets
 
-POLICY_VIOLATION = 1008
-BATCH_MAX = 50  # hub frames sent together in one frame when a client has fallen behind
-RECHECK_SECONDS = float(os.environ.get("AQUABILL_WS_RECHECK_SECONDS", "15"))  # how soon an open socket notices a logout, an expired session or a suspended tenant
+log = logging.getLogger(__name__)
 
 
 @websocket("/ws")
@@ -45,55 +45,16 @@ async def events_socket(socket: WebSocket) -> None:
     except ValueError:
         since = None
     hub: Hub = socket.app.state.hub
-    presence = PresenceBook(hub.redis, hub.keys)
+    sockets: OpenSockets = socket.app.state.sockets
+    presence = sockets.presence
     await socket.accept()
-    sub = await hub.subscribe(tenant.id)  # before reading the replay log: nothing falls in between
 
-    async def pump(last: int) -> None:
-        queue = sub.queue
-        while True:
-            frames = [await queue.get()]
-            while not queue.empty() and len(frames) < BATCH_MAX:  # a backlog goes out as one frame
-                frames.append(queue.get_nowait())
-            if sub.overflowed:
-                await socket.close(code=1013, reason="too slow, reconnect")
-                return
-            if len(frames) == 1 and frames[0].first > last:  # the usual case: the hub's text as is
-                text = frames[0].text
-            else:
-                events = [e for f in frames for e in f.events if e[0] > last]  # replayed already otherwise
-                if not events:
-                    continue
-                text = join(events)
-            last = frames[-1].last
-            await socket.send_text(text)
+    async def close(code: int, reason: str) -> None:
+        await socket.close(code=code, reason=reason)
 
-    async def recheck() -> None:  # the socket lives only as long as its session and tenant stay valid
-        token = socket.scope.get("auth")
-        while True:
-            await asyncio.sleep(RECHECK_SECONDS)
-            found = await principal_for(socket.app.state.core, token) if token else None
-            if found is None or found[1] is None or found[1].id != tenant.id:
-                await socket.close(code=POLICY_VIOLATION, reason="session ended")
-                return
-
-    async def heartbeat() -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            await presence.seen(tenant.id, principal.user_id)
-
-    async def drain() -> None:  # client frames; reading them also notices the disconnect
-        while True:
-            msg = await socket.receive_text()
-            if msg == "ping":
-                await socket.send_json({"type": "pong"})
-                continue
-            with contextlib.suppress(ValueError, AttributeError, TypeError):
-                frame = json.loads(msg)
-                if frame.get("type") == "presence" and frame.get("status") in CHOOSABLE:
-                    await presence.choose(tenant.id, principal.user_id, principal.login,
-                                          principal.full_name, frame["status"])
-
+    outlet = SocketOutlet(socket.send_text, close)
+    await hub.subscribe(tenant.id, outlet)  # before reading the replay log: nothing falls in between
+    entry = OpenSocket(tenant.id, principal.user_id, socket.scope.get("auth"), close)
     joined = False
     try:
         last = since if since is not None else 0
@@ -107,20 +68,28 @@ async def events_socket(socket: WebSocket) -> None:
         for seq, text in missed:
             last = seq
             await socket.send_text(text)
+        outlet.release(last)  # live frames from here on (those that came during the replay first)
+        sockets.add(entry)
         await presence.connected(tenant.id, principal.user_id, principal.login, principal.full_name)
         joined = True
-        tasks = [asyncio.create_task(pump(last)), asyncio.create_task(drain()),
-                 asyncio.create_task(recheck()), asyncio.create_task(heartbeat())]
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for t in pending:
-            t.cancel()
-        for t in done:
-            with contextlib.suppress(WebSocketDisconnect, Exception):
-                t.result()
+        while True:  # client frames; reading them also notices the disconnect
+            msg = await socket.receive_text()
+            if msg == "ping":
+                await socket.send_json({"type": "pong"})
+                continue
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                frame = json.loads(msg)
+                if frame.get("type") == "presence" and frame.get("status") in CHOOSABLE:
+                    await presence.choose(tenant.id, principal.user_id, principal.login,
+                                          principal.full_name, frame["status"])
     except WebSocketDisconnect:
         pass
+    except Exception:  # a send on a socket that was closed meanwhile
+        log.debug("console socket ended", exc_info=True)
     finally:
-        await hub.unsubscribe(sub)
+        outlet.stop()
+        sockets.discard(entry)
+        await hub.unsubscribe(tenant.id, outlet)
         if joined:
             with contextlib.suppress(Exception):
                 await presence.disconnected(tenant.id, principal.user_id)

@@ -20,6 +20,9 @@ class Api:
     async def post(self, url: str, json=None, **kw):
         return await self.client.post(url, headers=self.headers, json=json, **kw)
 
+    async def put(self, url: str, json=None):
+        return await self.client.put(url, headers=self.headers, json=json)
+
     async def patch(self, url: str, json=None):
         return await self.client.patch(url, headers=self.headers, json=json)
 

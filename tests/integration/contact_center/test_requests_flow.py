@@ -15,6 +15,8 @@ from sqlalchemy import text
 
 from aquabill.platform.contact_center.requests_flow import process_timers
 from aquabill.platform.contact_center.requests_store import Outbox
+from aquabill.platform.contact_center.sla import WORKING_HOURS
+from aquabill.platform.contact_center.work_calendar import working_hours
 from tests.integration.billing_core.api_helpers import Api
 from tests.integration.billing_core.conftest import billing_tenant, tx  # noqa: F401
 
@@ -37,9 +39,9 @@ async def setup(client, billing_tenant):  # noqa: F811
     ids, apis = {}, {}
     for login, name in (("ivanov", "Иванов"), ("petrov", "Петров"), ("head", "Начальник"), ("chief", "Главный")):
         ids[login], apis[login] = await user(client, api, billing_tenant, login, name)
-    top = await api.ok("post", "/api/service-divisions", {"code": "chief", "name": "Главный инженер",
+    top = await api.ok("post", "/api/divisions", {"code": "chief", "name": "Главный инженер",
                                                           "head_user_id": ids["chief"]})
-    div = await api.ok("post", "/api/service-divisions", {"code": "avar", "name": "Аварийная служба",
+    div = await api.ok("post", "/api/divisions", {"code": "avar", "name": "Аварийная служба",
                                                           "head_user_id": ids["head"], "parent_id": top["id"]})
     await api.ok("post", "/api/executors", {"user_id": ids["ivanov"], "division_id": div["id"], "cap": 1,
                                             "house_ids": [1]})
@@ -215,7 +217,7 @@ async def test_validation_and_permissions(setup, client, billing_tenant):  # noq
     r = await api.post("/api/requests", {"kind": "paid", "description": "x", "house_id": 1,
                                          "route_id": setup["route"]["id"]})
     assert r.status_code == 422 and r.json()["error"]["fields"][0]["field"] == "route_id"
-    r = await api.post("/api/service-divisions", {"code": "avar", "name": "Дубль"})
+    r = await api.post("/api/divisions", {"code": "avar", "name": "Дубль"})
     assert r.status_code == 409
     # an operator works on requests but does not configure routes
     operator = setup["apis"]["ivanov"]
@@ -248,7 +250,7 @@ async def test_house_division_is_used_when_the_phase_names_none_and_working_time
     from aquabill.platform.contact_center.sla import phase_deadline
 
     api, ids = setup["api"], setup["ids"]
-    north = await api.ok("post", "/api/service-divisions", {"code": "north", "name": "Северный участок"})
+    north = await api.ok("post", "/api/divisions", {"code": "north", "name": "Северный участок"})
     async with tx() as conn:
         await conn.execute(text("UPDATE houses SET division_id = :d WHERE id = 1"), {"d": north["id"]})
     await api.ok("post", "/api/executors", {"user_id": ids["head"], "division_id": north["id"], "cap": 3})
@@ -259,5 +261,7 @@ async def test_house_division_is_used_when_the_phase_names_none_and_working_time
                                                   "description": "Поверка счётчика"})
     assert (req["assignee_user_id"], req["division_id"]) == (ids["head"], north["id"])
     started = at(req["phase_started_at"])
-    assert at(req["phase_deadline"]) == phase_deadline(started, 600, working_time=True)
+    async with tx() as conn:  # the tenant's working calendar (holidays) counts too
+        hours = await working_hours(conn, started.astimezone(WORKING_HOURS.zone).date())
+    assert at(req["phase_deadline"]) == phase_deadline(started, 600, working_time=True, hours=hours)
     assert at(req["phase_deadline"]) - started >= timedelta(hours=10)  # 10 working hours span two days at least

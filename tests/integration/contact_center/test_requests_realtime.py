@@ -57,7 +57,7 @@ async def test_request_events_reach_only_their_tenant(app_servers, make_tenant, 
         readers = [asyncio.create_task(_collect(ws_a, got_a)), asyncio.create_task(_collect(ws_b, got_b))]
         async with httpx.AsyncClient(base_url=server.base, headers=a.headers) as http:
             first, second = await _user(http, "first"), await _user(http, "second")
-            div = (await http.post("/api/service-divisions", json={"code": "avar", "name": "Аварийная"})).json()
+            div = (await http.post("/api/divisions", json={"code": "avar", "name": "Аварийная"})).json()
             for uid in (first, second):
                 r = await http.post("/api/executors", json={"user_id": uid, "division_id": div["id"], "cap": 5})
                 assert r.status_code == 201, r.text

@@ -65,3 +65,49 @@ async def test_page_permissions(client, town):  # noqa: F811
     operator = await as_role(client, town, "operator")
     page = await client.get("/billing/close", headers=operator.headers)
     assert page.status_code == 200 and "Выполнить проверки" in page.text
+
+
+async def test_page_reopens_a_month_and_configures_the_checks(client, town, api, tx):  # noqa: F811
+    await divisions(api)
+    await bill(api, MARCH, 1, 2, 3, 4)
+    await login_cookie(client, town)
+    await client.post("/billing/close", data={"period": MARCH, "action": "check"})
+    done = await client.post("/billing/close", data={"period": MARCH, "action": "close"})
+    assert "Период 2024-03 закрыт." in done.text and 'id="reopen-form"' in done.text
+
+    r = await client.post("/billing/close/reopen", data={"period": MARCH, "reason": "  "})
+    assert r.status_code == 200 and "Укажите причину открытия периода" in r.text
+    r = await client.post("/billing/close/reopen", data={"period": "2024-02", "reason": "ошибка"})
+    assert r.status_code == 200 and "Сначала откройте период 2024-03" in r.text
+    r = await client.post("/billing/close/reopen", data={"period": MARCH, "reason": "Ошибка в показаниях"})
+    assert r.status_code == 200 and "Период 2024-03 открыт." in r.text, r.text
+    assert (await sql(tx, "SELECT status FROM periods WHERE period = DATE '2024-03-01'"))[0].status == "open"
+    assert re.search(r"<td>2024-03</td><td>Вся организация</td>\s*<td>Открытие</td><td>[^<]*</td>\s*"
+                     r"<td>Ошибка в показаниях</td>", r.text)
+    assert 'id="reopen-form"' not in r.text
+
+    # the checks: «unbilled accounts» off and a warning, old unidentified payments after 7 days
+    form = {"period": MARCH, "kind_unbilled_accounts": "warn", "kind_old_unidentified_payments": "block",
+            "enabled_old_unidentified_payments": "1", "parameter_old_unidentified_payments": "7"}
+    r = await client.post("/billing/close/checks", data=form)
+    assert r.status_code == 200 and "Набор проверок сохранён." in r.text
+    checks = {c["code"]: c for c in (await api.ok("get", "/api/month-close/checks"))["items"]}
+    assert (checks["unbilled_accounts"]["enabled"], checks["unbilled_accounts"]["blocking"]) == (False, False)
+    old = checks["old_unidentified_payments"]
+    assert (old["enabled"], old["blocking"], old["parameter"]) == (True, True, 7)
+    assert checks["unfinished_runs"]["enabled"] is True  # not in the form: unchanged
+    assert 'name="parameter_old_unidentified_payments" size="4" value="7"' in r.text
+
+    r = await client.post("/billing/close/checks", data={**form, "parameter_old_unidentified_payments": "семь"})
+    assert r.status_code == 200 and "параметр — целое неотрицательное число" in r.text
+    assert (await api.ok("get", "/api/month-close/checks"))["items"] == list(checks.values())
+    r = await client.post("/billing/close/checks", data={**form, "parameter_old_unidentified_payments": ""})
+    checks = {c["code"]: c for c in (await api.ok("get", "/api/month-close/checks"))["items"]}
+    assert checks["old_unidentified_payments"]["parameter"] is None
+
+    operator = await as_role(client, town, "operator")
+    page = await client.get("/billing/close", headers=operator.headers)
+    assert "Сохранить набор проверок" not in page.text and "enabled_unbilled_accounts" not in page.text
+    assert (await client.post("/billing/close/checks", headers=operator.headers, data=form)).status_code == 403
+    r = await client.post("/billing/close/reopen", headers=operator.headers, data={"period": MARCH, "reason": "x"})
+    assert r.status_code == 403

@@ -118,6 +118,23 @@ async def test_registry_good_and_partial_then_reimport_adds_nothing(api, tx):
     assert listed["total"] == 3 and "content" not in listed["items"][0]
 
 
+async def test_registry_cells_are_stored_as_written_whatever_they_hold(api, tx):
+    # COPY's text format is built only when no cell needs escaping: a backslash sends records instead
+    plain = "15-11-2026;10:00:00;1;К;OP-Q1;0000102;Петрова \"А\", кв. 'Б';1126;100.00;1.00\n".encode()
+    escaped = ("15-11-2026;10:00:00;1;К;OP-Q2;0000105;Кузнецова \\N\\t;;70.00;\n"
+               "16-11-2026;10:00:00;;;OP-Q3;0000101;\\;1026;5,5;\n").encode()
+    assert (await upload(api, "sberbank", plain))["loaded"] == 1
+    assert (await upload(api, "sberbank", escaped))["loaded"] == 2
+    async with tx() as conn:
+        stored = [tuple(r) for r in await conn.execute(text(
+            "SELECT operation_id, payer, purpose, period, amount, commission, line_no FROM payments "
+            "WHERE operation_id LIKE 'OP-Q%' ORDER BY operation_id"))]
+    assert stored == [
+        ("OP-Q1", "Петрова \"А\", кв. 'Б'", "1 К", date(2026, 11, 1), D("100.00"), D("1.00"), 1),
+        ("OP-Q2", "Кузнецова \\N\\t", "1 К", None, D("70.00"), D("0.00"), 1),
+        ("OP-Q3", "\\", "", date(2026, 10, 1), D("5.50"), D("0.00"), 2)]
+
+
 async def test_same_operation_in_another_file_closed_account_and_rollback(api, tx):
     one = "15-11-2026;10:00:00;1;К;OP-1;0000102;Петрова;1126;100.00;1.00\n".encode()
     two = ("15-11-2026;10:00:00;1;К;OP-1;0000102;Петрова;1126;100.00;1.00\n"

@@ -36,10 +36,17 @@ async def test_run_rows_balance_storno(client, penalty_tenant, tx, worker):
 
     found = await api.ok("get", "/api/penalties?account_id=1&period=2019-03")
     assert [(x["month_of_origin"], x["amount"], x["days"], x["debt"]) for x in found["items"]] == [
-        ("2018-12", "30.00", 80, "3000.00")]
+        (None, "30.00", 80, "3000.00")]  # one row per account × period; by month: the breakdown
     assert found["amount"] == "30.00"
     page = await api.ok("get", "/api/penalties?period=2019-03&limit=1&offset=1")
     assert page["total"] == 2 and [x["account_id"] for x in page["items"]] == [2]
+
+    # the month-of-origin detail of the account's row, on demand (default: the last run's period)
+    detail = await api.ok("get", "/api/accounts/1/penalties/breakdown")
+    assert (detail["period"], detail["total"], detail["account_number"]) == ("2019-03", "30.00", "ЛС1")
+    assert [(x["month_of_origin"], x["debt"], x["rest"], x["days"], x["penalty"]) for x in detail["months"]] == [
+        ("2018-12", "3000.00", "3000.00", 80, "30.00")]
+    assert (await api.get("/api/accounts/999999/penalties/breakdown")).status_code == 404
 
     balance = await api.ok("get", "/api/accounts/1/balance")
     assert balance["debt"] == "3000.00" and balance["penalties"]["balance"] == "30.00"

@@ -24,6 +24,7 @@ from aquabill.billing_core.penalties import (
     calculate_penalty,
 )
 from aquabill.billing_core.penalties.calc import due_date
+from aquabill.billing_core.penalties.detail import penalty_breakdown
 from aquabill.billing_core.penalties.run import run_penalties
 from aquabill.billing_core.penalties.store import add_deferral, load_key_rates, load_rules, storno_penalties
 from aquabill.billing_core.periods import Period
@@ -58,12 +59,12 @@ async def pay(conn, account: int, paid_on: date, amount: str) -> None:
         {"d": paid_on, "x": D(amount), "a": account})
 
 
-async def penalties(conn, account: int | None = None) -> dict[tuple[int, date], D]:
-    """Σ accrual rows per account × month of origin."""
+async def penalties(conn, account: int | None = None) -> dict[int, D]:
+    """Σ accrual rows per account (a run posts one row per account × period)."""
     rows = await conn.execute(text(
-        "SELECT account_id, month_of_origin, sum(amount) FROM penalty_charges WHERE kind = 'accrual' "
-        "AND (CAST(:a AS integer) IS NULL OR account_id = :a) GROUP BY 1, 2"), {"a": account})
-    return {(a, m): x for a, m, x in rows if x != 0}
+        "SELECT account_id, sum(amount) FROM penalty_charges WHERE kind = 'accrual' "
+        "AND (CAST(:a AS integer) IS NULL OR account_id = :a) GROUP BY 1"), {"a": account})
+    return {a: x for a, x in rows if x != 0}
 
 
 async def by_period(conn, account: int) -> list[tuple[str, str]]:
@@ -106,7 +107,7 @@ async def test_partial_payment(tx, scope, expected):
         await pay(conn, 1, date(2019, 3, 1), "400.00")
         await allocate_all(conn)
         await run_penalties(conn, Period.parse("2019-03"))
-        assert await penalties(conn) == {(1, date(2018, 12, 1)): D(expected)}
+        assert await penalties(conn) == {1: D(expected)}
 
 
 @pytest.mark.parametrize("mode,expected", [("payment_day", "40.45"), ("calculation_day", "40.12"),
@@ -123,7 +124,7 @@ async def test_key_rate_change_in_the_middle_of_the_delay(tx, mode, expected):
         await pay(conn, 1, date(2019, 7, 20), "4000.00")
         await allocate_all(conn)
         await run_penalties(conn, Period.parse("2019-07"))
-        assert await penalties(conn) == {(1, date(2019, 5, 1)): D(expected)}
+        assert await penalties(conn) == {1: D(expected)}
 
 
 async def test_moratorium_crossing(tx):
@@ -213,7 +214,7 @@ async def random_history(conn, seed: int) -> None:
     await allocate_all(conn)
 
 
-async def expected_totals(conn, period: Period, deferred: dict[int, tuple[Moratorium, ...]]) -> dict:
+async def expected_by_month(conn, period: Period, deferred: dict[int, tuple[Moratorium, ...]]) -> dict:
     """calculate_penalty per account × month of origin, from the same tables, as of period's end."""
     cfg = dict((await conn.execute(text("SELECT key, value FROM billing_settings"))).all())
     rules, rates = await load_rules(conn), await load_key_rates(conn)
@@ -238,6 +239,14 @@ async def expected_totals(conn, period: Period, deferred: dict[int, tuple[Morato
     return out
 
 
+async def expected_totals(conn, period: Period, deferred: dict[int, tuple[Moratorium, ...]]) -> dict[int, D]:
+    """Per account: Σ over its months of origin of the calculator's total (each rounded to the kopeck)."""
+    out: dict[int, D] = defaultdict(D)
+    for (a, _m), total in (await expected_by_month(conn, period, deferred)).items():
+        out[a] += total
+    return {a: x for a, x in out.items() if x}
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_random_histories_agree_with_the_calculator(tx, seed):
     async with tx() as conn:
@@ -256,11 +265,19 @@ async def test_random_histories_agree_with_the_calculator(tx, seed):
                 await setting(conn, "penalty_rate_date", f'"{mode}"')
                 await setting(conn, "penalty_debt_scope", f'"{scope}"')
                 result = await run_penalties(conn, PERIOD)
+                by_month = await expected_by_month(conn, PERIOD, deferred)
                 expected = await expected_totals(conn, PERIOD, deferred)
                 got = await penalties(conn)
                 assert got == expected, (mode, scope, sorted(set(got.items()) ^ set(expected.items()))[:6])
                 assert result.rows == len(expected)
-                compared += len(expected)
+                compared += len(by_month)
+                # the on-demand breakdown of an account: the calculator's figures month by month
+                for account in (1, 5, 77):
+                    shown = await penalty_breakdown(conn, account, PERIOD)
+                    months = {(account, date.fromisoformat(x["month_of_origin"] + "-01")): D(x["penalty"])
+                              for x in shown["months"] if D(x["penalty"])}
+                    assert months == {k: v for k, v in by_month.items() if k[0] == account}, (mode, scope, account)
+                    assert D(shown["total"]) == expected.get(account, D(0))
         assert compared > 6 * ACCOUNTS * 5
         # the law's due day (the 15th from March 2026 does not matter before it; 10th by default)
         await setting(conn, "payment_due_day", "null")

@@ -293,6 +293,50 @@ async def test_click_to_call_and_call_back_reach_the_simulator(world, sim):
     assert (await api.ok("get", "/api/calls?direction=outbound"))["total"] == 2
 
 
+async def test_a_call_in_progress_when_the_link_drops_ends_as_lost(world, sim, app_servers, core):
+    """The link drops while the agent talks (the replay stops before the first HangupRequest): the call can
+    never be followed to its end, so it ends as 'lost' at its last event received, and call.ended says so."""
+    a, _, api = world
+    await sim.wait_for_logins(1)
+    await wait_for(lambda: _state_is(api, "connected"), "connected state")
+    ws = await open_client(app_servers[0].ws, a, "A")
+    await wait_until_subscribed(core, a, [ws])
+    linkedid = "1772443300.7"
+    events = call_events(linkedid, "1772443312.8", start=T0 + timedelta(minutes=20),
+                         stop=lambda m: m.event == "HangupRequest")
+    last = max(datetime.fromtimestamp(float(m["Timestamp"]), UTC) for m in events if m.get("Linkedid") == linkedid)
+    await sim.replay(events)
+
+    async def talking():
+        call = await call_by_linkedid(api, linkedid, "in_progress")
+        return call if call and call["answered_at"] else None
+
+    live = await wait_for(talking, "answered call in progress")
+    assert live["ended_at"] is None and live["agent_extension"] == "777"
+    before = sim.logins
+    await sim.drop()
+    lost = await wait_for(lambda: call_by_linkedid(api, linkedid, "lost"), "lost call")
+    started, ended = datetime.fromisoformat(lost["started_at"]), datetime.fromisoformat(lost["ended_at"])
+    assert started == T0 + timedelta(minutes=20) and ended == last and ended > started + timedelta(seconds=14)
+    assert lost["duration_s"] == round((ended - started).total_seconds()) and lost["wait_s"] == 14
+    assert lost["answered_at"] == live["answered_at"] and lost["hangup_cause"] == "Связь с АТС потеряна"
+    message = await ws.wait_for(lambda e: e.get("type") == "call.ended" and e["data"]["linkedid"] == linkedid,
+                                "call.ended")
+    assert message["data"]["status"] == "lost" and message["data"]["link_lost"] is True
+    assert message["data"]["call_id"] == lost["id"] and message["data"]["duration_s"] == lost["duration_s"]
+    assert (await api.ok("get", "/api/calls?status=lost"))["total"] >= 1
+
+    # after the reconnect the call's late events (its hangup) change nothing: 'lost' stays
+    await sim.wait_for_logins(before + 1)
+    await wait_for(lambda: _state_is(api, "connected"), "connected state again")
+    tail = call_events(linkedid, "1772443312.8", start=T0 + timedelta(minutes=20))[len(events):]
+    await sim.replay(tail)
+    await asyncio.sleep(1.0)
+    again = await call_by_linkedid(api, linkedid)
+    assert (again["status"], again["ended_at"]) == ("lost", lost["ended_at"])
+    await ws.close()
+
+
 async def test_originate_needs_an_enabled_connection_and_a_number(make_tenant, client):
     other = await make_tenant(seed=phone_registry)
     api = Api(client, other.headers)

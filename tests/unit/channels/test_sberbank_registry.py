@@ -13,7 +13,9 @@ from aquabill.channels.bank_files import (
     BankFileError,
     MeterReading,
     RegistryLayout,
+    RegistryPayment,
     parse_registry,
+    read_registry,
 )
 from aquabill.channels.bank_files.common import checksum
 
@@ -157,3 +159,45 @@ def test_trailer_checks_the_transferred_total_when_the_layout_has_it():
     assert parse_registry(_registry(*lines, "=2;150.00;1.00;149.00"), layout).accepted
     result = parse_registry(_registry(*lines, "=2;150.00;1.00;150.00"), layout)
     assert result.file_errors == ("Итоговая строка 3: сумма к перечислению 150.00, а по строкам реестра 149.00",)
+
+
+EDGE_LINES = (
+    LINE.format(op=1, amount="100.00", commission="1.00"),
+    LINE.format(op=2, amount="100,5", commission=""),
+    LINE.format(op=3, amount="+7", commission="0"),
+    LINE.format(op=1, amount="1.00", commission="0"),  # repeated operation
+    LINE.format(op=4, amount="0.00", commission="0"),
+    LINE.format(op=5, amount="1.001", commission="0"),
+    LINE.format(op=6, amount="1 000.00", commission="0"),
+    LINE.format(op=7, amount="10.00", commission="-1.00"),
+    LINE.format(op=8, amount="10.00", commission="x"),
+    LINE.format(op=9, amount="", commission="0"),
+    LINE.format(op="", amount="10.00", commission="0"),
+    LINE.format(op=10, amount="10.00", commission="0") + ";ХВ-1:12.5;;ГВ-2:3,25",
+    LINE.format(op=11, amount="10.00", commission="0") + ";ХВ-1:abc",
+    LINE.format(op=12, amount="10.00", commission="0").replace("15-11-2026", "31.11.2026"),
+    LINE.format(op=13, amount="10.00", commission="0").replace("15-11-2026", "2026-11-15"),
+    LINE.format(op=14, amount="10.00", commission="0").replace("10:15:03", "24:00"),
+    LINE.format(op=15, amount="10.00", commission="0").replace("10:15:03", ""),
+    LINE.format(op=16, amount="10.00", commission="0").replace(";1026;", ";13.2026;"),
+    LINE.format(op=17, amount="10.00", commission="0").replace(";1026;", ";;"),
+    LINE.format(op=18, amount="10.00", commission="0").replace(";0000101;", ";;"),
+    "15-11-2026;10:15:03;8638;К-17;19",
+    "  " + LINE.format(op=20, amount=" 5.00 ", commission=" ") + "  ",
+    "=21;1000.00",
+    LINE.format(op=22, amount="10.00", commission="0"),
+)
+
+
+@pytest.mark.parametrize("layout", [
+    RegistryLayout(),
+    RegistryLayout(readings=False),
+    RegistryLayout(columns=("date", "time", "branch", "cashier", "operation_id", "account", "payer", "period",
+                            "amount", "transferred")),
+])
+def test_the_fast_path_reads_every_line_as_the_full_checks_do(layout):
+    data = _registry(*EDGE_LINES)
+    fast, full = read_registry(data, layout), read_registry(data, layout, fast=False)
+    assert fast == full
+    assert len(fast.rows) > 3 and fast.errors and fast.file_errors
+    assert parse_registry(data, layout).payments == tuple(RegistryPayment(*r) for r in full.rows)

@@ -1,0 +1,124 @@
+"""A receipt (ЕПД) of an account for a month: what was charged by service (volume, tariff), recalculated and
+paid, the debt carried over, penalties on their own lines, the sum to pay and its payment QR string.
+
+The money columns are the turnover statement's for that account and month (balances.turnover), so a
+receipt reconciles to the kopeck with charges and payments: per service closing = opening + charged +
+recalculated − paid; the account's advance is its own line (a credit, negative). Penalties come from the
+penalty balance (charged, storno, paid by allocations of kind 'penalty'), never mixed into the services.
+To pay = (Σ closing of the services and the advance) + the penalty balance, not below zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aquabill.billing_core.errors import NotFoundError
+from aquabill.billing_core.money import money as to_money
+from aquabill.billing_core.money import volume as to_volume
+from aquabill.billing_core.payments.balances import TurnoverScope, turnover
+from aquabill.billing_core.payments.qr import QrError, build_payment_string
+from aquabill.billing_core.periods import Period
+from aquabill.billing_core.receipts.requisites import PayeeRequisites, load_requisites
+from aquabill.billing_core.registry import account_card
+
+ZERO = Decimal("0.00")
+BILLED = ("meter", "norm", "average", "substitute", "common")  # methods of the month run: volume × tariff
+MONEY = ("opening", "charged", "recalculated", "paid", "closing")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    service: str  # its name
+    code: str | None
+    volume: Decimal | None  # m³ billed this month (the month run's rows)
+    tariff: Decimal | None  # when one tariff applied the whole month
+    opening: Decimal
+    charged: Decimal
+    recalculated: Decimal
+    paid: Decimal
+    closing: Decimal
+
+
+@dataclass(slots=True)
+class Receipt:
+    period: Period
+    account: dict[str, Any]
+    payee: PayeeRequisites | None
+    lines: list[ReceiptLine]
+    totals: dict[str, Decimal]
+    penalty: dict[str, Decimal]
+    due: Decimal
+    qr: str | None = None  # the GOST R 56042 payment string
+    qr_problem: str | None = None  # why there is none (no requisites, …)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def money(d: dict[str, Decimal]) -> dict[str, str]:
+            return {k: str(v) for k, v in d.items()}
+
+        return {
+            "period": str(self.period), "account": {k: str(v) if isinstance(v, Decimal) else v
+                                                    for k, v in self.account.items()},
+            "payee": self.payee.as_dict() if self.payee else None,
+            "lines": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(line).items()}
+                      for line in self.lines],
+            "totals": money(self.totals), "penalty": money(self.penalty), "due": str(self.due),
+            "qr": self.qr, "qr_problem": self.qr_problem,
+        }
+
+
+def _d(value: Any) -> Decimal:
+    return to_money(str(value or 0))
+
+
+async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) -> Receipt:
+    card = await account_card(conn, account_id)
+    if card is None:
+        raise NotFoundError(f"Лицевой счёт #{account_id} не найден")
+    account = {"id": card["id"], "number": card["number"], "holder": card["holder"], "address": card["address"],
+               "area_m2": card["area_m2"]}
+    stmt = await turnover(conn, period, period, TurnoverScope(account_id=account_id), limit=1000)
+    billed = {r.service_id: r for r in await conn.execute(text(
+        "SELECT service_id, sum(volume) FILTER (WHERE method = ANY(:billed)) AS volume, "
+        "       CASE WHEN count(DISTINCT tariff) FILTER (WHERE method = ANY(:billed)) = 1 "
+        "            THEN min(tariff) FILTER (WHERE method = ANY(:billed)) END AS tariff "
+        "FROM charges WHERE account_id = :a AND period = :p GROUP BY 1"),
+        {"a": account_id, "p": period.first_day, "billed": list(BILLED)})}
+    names = {r.id: (r.code, r.name) for r in await conn.execute(text("SELECT id, code, name FROM services"))}
+    lines: list[ReceiptLine] = []
+    for item in stmt["items"]:
+        money = {k: _d(item[k]) for k in MONEY}
+        if item["kind"] == "advance":
+            if any(money.values()):
+                lines.append(ReceiptLine("Аванс (переплата)", None, None, None, **money))
+            continue
+        b = billed.get(item["service_id"])
+        code, name = names.get(item["service_id"], (item["service"], item["service"]))
+        volume = to_volume(b.volume) if b is not None and b.volume is not None else None
+        lines.append(ReceiptLine(name, code, volume, Decimal(b.tariff) if b is not None and b.tariff is not None
+                                 else None, **money))
+    totals = {k: _d(stmt["totals"][k]) for k in MONEY}
+    penalty = {k: _d(v) for k, v in stmt["penalties"].items()}
+    due = max(totals["closing"] + penalty["closing"], ZERO)
+    receipt = Receipt(period, account, await load_requisites(conn), lines, totals, penalty, due)
+    if receipt.payee is None:
+        receipt.qr_problem = "Не заданы реквизиты получателя платежа (раздел «Реквизиты для квитанций»)"
+        return receipt
+    payee = receipt.payee
+    fields: dict[str, Any] = {
+        "Name": payee.name, "PersonalAcc": payee.personal_acc, "BankName": payee.bank_name, "BIC": payee.bic,
+        "CorrespAcc": payee.corresp_acc, "PayeeINN": payee.inn, "KPP": payee.kpp,
+        "Sum": due, "PersAcc": account["number"], "PaymPeriod": period,
+        "Purpose": f"Оплата за {period.first_day:%m.%Y}, л/с {account['number']}",
+        "PayerAddress": account["address"] or "",
+    }
+    try:
+        receipt.qr = build_payment_string(fields)
+    except QrError as exc:
+        receipt.qr_problem = "; ".join(exc.problems)
+    return receipt
