@@ -90,8 +90,10 @@ async def account_by_number(conn: AsyncConnection, number: str) -> int | None:
     return (await conn.execute(text("SELECT id FROM accounts WHERE number = :n"), {"n": number.strip()})).scalar()
 
 
-async def latest_charged_period(conn: AsyncConnection) -> Period | None:
-    latest = (await conn.execute(text("SELECT max(period) FROM charges"))).scalar()
+async def latest_charged_period(conn: AsyncConnection, account_id: int | None = None) -> Period | None:
+    """The latest month with charges: of the tenant, or of one account."""
+    latest = (await conn.execute(text("SELECT max(period) FROM charges WHERE CAST(:a AS integer) IS NULL "
+                                      "OR account_id = :a"), {"a": account_id})).scalar()
     return Period.of(latest) if latest else None
 
 

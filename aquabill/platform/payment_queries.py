@@ -76,10 +76,6 @@ async def unidentified_totals(conn: AsyncConnection) -> dict[str, Any]:
     return {"count": r.count, "amount": Decimal(r.amount)}
 
 
-async def account_id_by_number(conn: AsyncConnection, number: str) -> int | None:
-    return (await conn.execute(text("SELECT id FROM accounts WHERE number = :n"), {"n": number.strip()})).scalar()
-
-
 async def account_brief(conn: AsyncConnection, account_id: int) -> dict[str, Any] | None:
     r = (await conn.execute(text(
         "SELECT a.id, a.number, a.holder, a.status FROM accounts a WHERE a.id = :a"), {"a": account_id})).first()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import segno
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.payments.qr import encode_payment_string
 from aquabill.billing_core.periods import Period
+from aquabill.platform.billing_queries import latest_charged_period
 from aquabill.platform.billing_runs import default_period
 
 
@@ -15,9 +15,7 @@ async def receipt_period(conn: AsyncConnection, account_id: int, raw: str | None
     """The month asked for (ГГГГ-ММ); by default the account's latest month with charges, else the open one."""
     if raw:
         return Period.parse(raw)
-    latest = (await conn.execute(text("SELECT max(period) FROM charges WHERE account_id = :a"),
-                                 {"a": account_id})).scalar()
-    return Period.of(latest) if latest is not None else await default_period(conn)
+    return await latest_charged_period(conn, account_id) or await default_period(conn)
 
 
 def qr_svg(payment_string: str) -> str:

@@ -5,7 +5,6 @@ by COPY by the caller or from arrays here), then identified and inserted with on
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aquabill.billing_core.run.compute import RUN_WORK_MEM
 
 AGENT_COLUMNS = ("code", "name", "kind", "inn", "contract", "commission_percent", "file_format", "file_layout",
                  "active")
@@ -162,13 +163,12 @@ STAGE_READINGS_COLUMNS = ("line_no", "ord", "serial", "value")
 
 
 BULK_LINES = 10_000  # a file with more lines is loaded with `tune_for_bulk`
-BULK_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")
 
 
 async def tune_for_bulk(conn: AsyncConnection) -> None:
     """For the rest of the transaction: sorts and hashes of a big file stay in memory, no JIT compiling
     (it costs more than it saves on these statements)."""
-    await conn.execute(text(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'"))
+    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     await conn.execute(text("SET LOCAL jit = off"))
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,9 +58,9 @@ from aquabill.billing_core.penalties.state import (
 from aquabill.billing_core.penalties.store import load_key_rates, load_rules, load_settings
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import open_for_posting
+from aquabill.billing_core.run.compute import RUN_WORK_MEM
 
 # per sort/hash of the run's statements: the billing run's setting (run/compute.py reads the same variable)
-RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")
 
 Progress = Callable[[float, str], Awaitable[None]]
 

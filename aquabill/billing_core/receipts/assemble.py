@@ -10,7 +10,7 @@ To pay = (Σ closing of the services and the advance) + the penalty balance, not
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +55,6 @@ class Receipt:
     due: Decimal
     qr: str | None = None  # the GOST R 56042 payment string
     qr_problem: str | None = None  # why there is none (no requisites, …)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def money(d: dict[str, Decimal]) -> dict[str, str]:

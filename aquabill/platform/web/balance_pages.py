@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
 from aquabill.billing_core.periods import Period
+from aquabill.platform.billing_queries import account_by_number
 from aquabill.platform.billing_runs import default_period
-from aquabill.platform.payment_queries import account_brief, account_id_by_number, unidentified_totals
+from aquabill.platform.payment_queries import account_brief, unidentified_totals
 from aquabill.platform.web.context import Ctx, provide_tenant_scope
 from aquabill.platform.web.paging import Offset
 from aquabill.platform.web.payment_pages import VIEW, page_ctx
@@ -51,7 +52,7 @@ async def balances_page(ctx: Ctx, account: Text = "", date_from: FromMonth = "",
     found, balance = None, None
     number = account.strip()
     if number:
-        account_id = await account_id_by_number(ctx.conn, number)
+        account_id = await account_by_number(ctx.conn, number)
         if account_id is None:
             errors.append(f"Лицевой счёт № {number} не найден: показана ведомость по всей организации")
         else:

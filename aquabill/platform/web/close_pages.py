@@ -26,14 +26,13 @@ from aquabill.billing_core.errors import BillingError
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.billing_queries import periods
-from aquabill.platform.billing_runs import default_period
+from aquabill.platform.billing_runs import default_period, parse_period
 from aquabill.platform.errors import DomainError, Invalid
 from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
 from aquabill.platform.web.month_close_api import (
     CheckSettingIn,
     close,
     configure_checks,
-    parse_period,
     reopen,
     run_checks,
 )

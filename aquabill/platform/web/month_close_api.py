@@ -21,6 +21,7 @@ from sqlalchemy import text
 from aquabill.billing_core import month_close
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
+from aquabill.platform.billing_runs import parse_period
 from aquabill.platform.errors import Invalid, NotFound
 from aquabill.platform.realtime import publish
 from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
@@ -57,13 +58,6 @@ class CheckSettingIn(msgspec.Struct):
 
 class ChecksConfigIn(msgspec.Struct):
     checks: list[CheckSettingIn]
-
-
-def parse_period(raw: str) -> Period:
-    try:
-        return Period.parse(raw)
-    except ValueError as exc:
-        raise Invalid(str(exc), fields=[{"field": "period", "message": str(exc)}]) from exc
 
 
 async def queued_runs(ctx: TenantScope, period: Period) -> list[str]:

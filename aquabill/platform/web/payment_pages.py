@@ -25,12 +25,12 @@ from aquabill.billing_core.payments import intake
 from aquabill.billing_core.payments import store as payments_store
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
+from aquabill.platform.billing_queries import account_by_number
 from aquabill.platform.errors import DomainError, NotFound
 from aquabill.platform.payment_queries import (
     PAYMENT_SOURCES,
     PAYMENT_STATUSES,
     PaymentFilter,
-    account_id_by_number,
     list_payments,
     unidentified_totals,
 )
@@ -97,7 +97,7 @@ async def require_account_number(ctx: Ctx, number: str) -> int:
     number = number.strip()
     if not number:
         raise PageError("Укажите номер лицевого счёта", field="account_number")
-    found = await account_id_by_number(ctx.conn, number)
+    found = await account_by_number(ctx.conn, number)
     if found is None:
         raise PageError(f"Лицевой счёт № {number} не найден", field="account_number")
     return found

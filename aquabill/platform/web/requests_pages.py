@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
+from aquabill.platform.billing_queries import account_by_number
 from aquabill.platform.contact_center import requests_flow as flow
 from aquabill.platform.contact_center import requests_works as works
 from aquabill.platform.contact_center.requests_setup import KINDS, list_routes
@@ -103,7 +104,7 @@ def _date(raw: str, field: str) -> date | None:
 async def _account_by_number(ctx: Ctx, number: str) -> int | None:
     if not number:
         return None
-    found = (await ctx.conn.execute(text("SELECT id FROM accounts WHERE number = :n"), {"n": number})).scalar()
+    found = await account_by_number(ctx.conn, number)
     if found is None:
         raise NotFound(f"Лицевой счёт № {number} не найден", fields=[{"field": "account_number", "message": "нет"}])
     return found
