@@ -95,7 +95,10 @@ def _payer(p: RegistryRow) -> str:
 
 
 def _purpose(p: RegistryRow) -> str:
-    return " ".join(x for x in (p.branch, p.office, p.cashier) if x)
+    branch, office, cashier = p.branch, p.office, p.cashier
+    if branch and office and cashier:  # the usual line: no filtering needed
+        return f"{branch} {office} {cashier}"
+    return " ".join(x for x in (branch, office, cashier) if x)
 
 
 def _stage_records(rows: list[RegistryRow]) -> Iterator[tuple[Any, ...]]:

@@ -127,12 +127,36 @@ async def _penalty_step(conn: AsyncConnection, step: int, available: str, cond: 
         await conn.execute(text(_SPEND[1].format(step=step, supply="alloc_pay")))
 
 
+async def _debts_left(conn: AsyncConnection) -> bool:
+    """Whether any debt is still uncovered (the later steps have nothing to do otherwise)."""
+    return bool((await conn.execute(text("SELECT EXISTS (SELECT 1 FROM alloc_debt WHERE left_ > 0)"))).scalar())
+
+
 # above this many accounts one exclusive tenant lock is taken instead of one lock per account
 MANY_ACCOUNTS = 1000
 
 
 def _filter(column: str, account_ids: list[int] | None) -> str:
-    return "TRUE" if account_ids is None else f"{column} = ANY(CAST(:a AS integer[]))"
+    """The accounts in scope: all, a few (an array parameter), or many (the temporary table `alloc_scope`,
+    filled once: an array of 100,000 ids sent with every statement costs more than the statement)."""
+    if account_ids is None:
+        return "TRUE"
+    if len(account_ids) > MANY_ACCOUNTS:
+        return f"{column} IN (SELECT account_id FROM pg_temp.alloc_scope)"
+    return f"{column} = ANY(CAST(:a AS integer[]))"
+
+
+async def _scope(conn: AsyncConnection, account_ids: list[int] | None) -> dict[str, list[int]]:
+    """The parameters of `_filter` (and the scope table for many accounts; the ids are distinct)."""
+    if account_ids is None:
+        return {}
+    if len(account_ids) <= MANY_ACCOUNTS:
+        return {"a": account_ids}
+    await conn.execute(text("DROP TABLE IF EXISTS pg_temp.alloc_scope"))
+    await conn.execute(text("CREATE TEMP TABLE alloc_scope ON COMMIT DROP AS "
+                            "SELECT unnest(CAST(:a AS integer[])) AS account_id"), {"a": account_ids})
+    await conn.execute(text("ANALYZE pg_temp.alloc_scope"))
+    return {}
 
 
 async def _lock(conn: AsyncConnection, account_ids: list[int] | None) -> None:
@@ -149,8 +173,8 @@ async def _lock(conn: AsyncConnection, account_ids: list[int] | None) -> None:
 
 
 async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int:
-    params = {} if account_ids is None else {"a": account_ids}
     await _lock(conn, account_ids)
+    params = await _scope(conn, account_ids)
     await conn.execute(text("DROP TABLE IF EXISTS pg_temp.alloc_nets, pg_temp.alloc_debt, pg_temp.alloc_credit, "
                             "pg_temp.alloc_pay, pg_temp.alloc_out, pg_temp.alloc_new, pg_temp.alloc_pen"))
     nets = ITEM_NETS.format(rank=SERVICE_RANK, cond=_filter("c.account_id", account_ids))
@@ -177,8 +201,9 @@ async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int
     supplies = (await conn.execute(text(f"SELECT {', '.join(_STEP_SUPPLY)} FROM alloc_pay"))).one()
     if penalties:
         await _penalty_step(conn, PENALTY_NAMED_STEP, "least(penalty, left_)", "penalty > 0")
+    debts_left = await _debts_left(conn)
     for step, (dkey, skey, sfilter, join) in enumerate(_STEPS, start=1):
-        if not supplies[step - 1]:
+        if not supplies[step - 1] or not debts_left:
             continue
         credit = step == _CREDIT_STEP
         supply = "alloc_credit" if credit else "alloc_pay"
@@ -190,6 +215,7 @@ async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int
         # after the last step only the payments' rest matters (it becomes their advance)
         for spend in _SPEND if step < len(_STEPS) else _SPEND[1:]:
             await conn.execute(text(spend.format(step=step, supply=supply)))
+        debts_left = step < len(_STEPS) and await _debts_left(conn)
     if penalties:
         await _penalty_step(conn, PENALTY_REST_STEP, "left_", "TRUE")
     await conn.execute(text(f"""
@@ -211,8 +237,8 @@ async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int
     stored = ("SELECT id, payment_id, account_id, coalesce(service_id, 0) AS s, "
               "coalesce(month_of_origin, '-infinity') AS m, kind, amount FROM payment_allocations WHERE "
               + ("TRUE" if account_ids is None else
-                 "account_id = ANY(CAST(:a AS integer[])) OR payment_id IN (SELECT id FROM payments "
-                 "WHERE account_id = ANY(CAST(:a AS integer[])))"))
+                 f"{_filter('account_id', account_ids)} OR payment_id IN (SELECT id FROM payments "
+                 f"WHERE {_filter('account_id', account_ids)})"))
     same = ("n.payment_id = o.payment_id AND n.account_id = o.account_id AND coalesce(n.service_id, 0) = o.s "
             "AND coalesce(n.month, '-infinity') = o.m AND n.kind = o.kind AND n.amount = o.amount")
     await conn.execute(text(
@@ -224,8 +250,9 @@ async def _allocate(conn: AsyncConnection, account_ids: list[int] | None) -> int
         f"SELECT 1 FROM ({stored}) o WHERE {same}) ORDER BY payment_id, kind, month NULLS LAST, service_id"),
         params)
     written = (await conn.execute(text("SELECT count(*) FROM alloc_new"))).scalar_one()
-    await conn.execute(text("DROP TABLE pg_temp.alloc_nets, pg_temp.alloc_debt, pg_temp.alloc_credit, "
-                            "pg_temp.alloc_pay, pg_temp.alloc_out, pg_temp.alloc_new, pg_temp.alloc_pen"))
+    await conn.execute(text("DROP TABLE IF EXISTS pg_temp.alloc_nets, pg_temp.alloc_debt, pg_temp.alloc_credit, "
+                            "pg_temp.alloc_pay, pg_temp.alloc_out, pg_temp.alloc_new, pg_temp.alloc_pen, "
+                            "pg_temp.alloc_scope"))
     return written
 
 

@@ -92,10 +92,14 @@ async def file_by_checksum(conn: AsyncConnection, agent_id: int, checksum: str) 
 async def insert_file(conn: AsyncConnection, *, agent_id: int, file_name: str, content: bytes, checksum: str,
                       fmt: str, user_id: int | None) -> int | None:
     """The file as received; None when this agent's file with that checksum is already stored."""
-    return (await conn.execute(text(
-        "INSERT INTO payment_files(agent_id, file_name, content, checksum, format, created_by) "
-        "VALUES (:a, :n, :c, :s, :f, :u) ON CONFLICT (agent_id, checksum) DO NOTHING RETURNING id"),
-        {"a": agent_id, "n": file_name, "c": content, "s": checksum, "f": fmt, "u": user_id})).scalar()
+    file_id = (await conn.execute(text(
+        "INSERT INTO payment_files(agent_id, file_name, checksum, format, created_by) "
+        "VALUES (:a, :n, :s, :f, :u) ON CONFLICT (agent_id, checksum) DO NOTHING RETURNING id"),
+        {"a": agent_id, "n": file_name, "s": checksum, "f": fmt, "u": user_id})).scalar()
+    if file_id is not None:
+        await conn.execute(text("INSERT INTO payment_file_contents(file_id, content) VALUES (:f, :c)"),
+                           {"f": file_id, "c": content})
+    return file_id
 
 
 async def reopen_file(conn: AsyncConnection, file_id: int) -> None:

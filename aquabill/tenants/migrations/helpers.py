@@ -62,3 +62,111 @@ def audit_table(table: str, *, hidden: tuple[str, ...] = ()) -> None:
                f"NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {s}.audit_update({args})")
     op.execute(f"CREATE TRIGGER audit_delete AFTER DELETE ON {s}.{table} REFERENCING OLD TABLE AS old_rows "
                f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.audit_delete({args})")
+
+
+# ---- bulk-friendly variants (t0015) ----------------------------------------------------------------------
+
+def create_audit_by_reference_function() -> None:
+    """`audit_insert_ref`: an insert logged by reference — who, when, which row, but no copy of the row.
+
+    For tables loaded in bulk (payments from a bank file): converting every new row to jsonb costs more
+    than the insert itself. Nothing is lost: every later update or delete of the row is logged with its
+    full old state, so the row as inserted is the old state of its first later entry, or else the row as
+    it stands (`platform/web/audit_api.py` shows it so). Only for tables without hidden columns."""
+    s = quote_schema(tenant_schema())
+    user = "nullif(current_setting('aquabill.user_id', true), '')::int"
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.audit_insert_ref() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO {s}.audit_log(table_name, row_id, action, old_row, new_row, user_id)
+  SELECT TG_TABLE_NAME, n.id::text, 'insert', NULL, NULL, {user} FROM new_rows n;
+  RETURN NULL;
+END $$""")
+
+
+def create_statement_fk_functions() -> None:
+    """Foreign keys checked once per statement instead of once per row (the same refusals).
+
+    A row-level foreign key looks its parent up and locks it for every row: a bank file of 100,000
+    payments costs four lookups and locks each. Instead:
+    - `fk_check` (child, after INSERT and UPDATE): one anti-join of the statement's rows with the parent
+      table; a missing parent refuses the statement;
+    - `fk_guard_lock` (parent, before DELETE): locks the child table in SHARE mode, so a delete waits for
+      the child writers in flight and holds new ones back until it ends;
+    - `fk_guard` (parent, after DELETE): refuses to delete a parent still referenced (it sees every
+      committed child: the writers before it have ended, later ones wait);
+    - `fk_key_immutable`: a parent's id never changes.
+    So a concurrent delete and insert cannot leave an orphan at READ COMMITTED, the service's isolation
+    level (the children's writers never lock parent rows). Errors carry SQLSTATE 23503 and the name the
+    foreign key had."""
+    s = quote_schema(tenant_schema())
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.fk_check() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  col text := TG_ARGV[0]; parent text := TG_ARGV[1]; missing text;
+BEGIN
+  EXECUTE format('SELECT min(n.%1$I)::text FROM new_rows n WHERE n.%1$I IS NOT NULL AND NOT EXISTS '
+                 '(SELECT 1 FROM %2$I.%3$I p WHERE p.id = n.%1$I)', col, TG_TABLE_SCHEMA, parent) INTO missing;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "%"', TG_TABLE_NAME, TG_ARGV[2]
+      USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+            CONSTRAINT = TG_ARGV[2],
+            DETAIL = format('Key (%s)=(%s) is not present in table "%s".', col, missing, parent);
+  END IF;
+  RETURN NULL;
+END $$""")
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.fk_guard_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', TG_TABLE_SCHEMA, TG_ARGV[0]);
+  RETURN NULL;
+END $$""")
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.fk_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  child text := TG_ARGV[0]; col text := TG_ARGV[1]; ref text;
+BEGIN
+  EXECUTE format('SELECT min(o.id)::text FROM old_rows o WHERE EXISTS (SELECT 1 FROM %I.%I c WHERE c.%I = o.id)',
+                 TG_TABLE_SCHEMA, child, col) INTO ref;
+  IF ref IS NOT NULL THEN
+    RAISE EXCEPTION 'update or delete on table "%" violates foreign key constraint "%" on table "%"',
+      TG_TABLE_NAME, TG_ARGV[2], child
+      USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = child, CONSTRAINT = TG_ARGV[2],
+            DETAIL = format('Key (id)=(%s) is still referenced from table "%s".', ref, child);
+  END IF;
+  RETURN NULL;
+END $$""")
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.fk_key_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the id of a row of "%" is referenced by other tables and cannot change', TG_TABLE_NAME
+    USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME;
+END $$""")
+
+
+def statement_foreign_key(child: str, column: str, parent: str) -> None:
+    """Replace the row-level foreign key `{child}_{column}_fkey` (to `parent.id`) by the statement-level
+    triggers of `create_statement_fk_functions` (same name, same refusals)."""
+    s = quote_schema(tenant_schema())
+    name = f"{child}_{column}_fkey"
+    args = f"'{column}', '{parent}', '{name}'"
+    op.execute(f"ALTER TABLE {s}.{child} DROP CONSTRAINT {name}")
+    for event, ref in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "NEW TABLE AS new_rows")):
+        op.execute(f"CREATE TRIGGER {name}_{event.lower()} AFTER {event} ON {s}.{child} REFERENCING {ref} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.fk_check({args})")
+    op.execute(f"CREATE TRIGGER {name}_lock BEFORE DELETE ON {s}.{parent} "
+               f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.fk_guard_lock('{child}')")
+    op.execute(f"CREATE TRIGGER {name}_guard AFTER DELETE ON {s}.{parent} REFERENCING OLD TABLE AS old_rows "
+               f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.fk_guard('{child}', '{column}', '{name}')")
+    op.execute(f"CREATE OR REPLACE TRIGGER fk_key_immutable BEFORE UPDATE OF id ON {s}.{parent} FOR EACH ROW "
+               f"WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION {s}.fk_key_immutable()")
+
+
+def row_foreign_key(child: str, column: str, parent: str) -> None:
+    """Back from `statement_foreign_key` to the row-level foreign key (downgrade)."""
+    s = quote_schema(tenant_schema())
+    name = f"{child}_{column}_fkey"
+    for suffix, table in (("insert", child), ("update", child), ("lock", parent), ("guard", parent)):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}_{suffix} ON {s}.{table}")
+    op.execute(f"DROP TRIGGER IF EXISTS fk_key_immutable ON {s}.{parent}")
+    op.execute(f"ALTER TABLE {s}.{child} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {s}.{parent}(id)")

@@ -16,7 +16,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import text
 
-from aquabill.billing_core.payments.allocation import allocate_accounts, allocate_all
+from aquabill.billing_core.payments.allocation import MANY_ACCOUNTS, allocate_accounts, allocate_all
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
 from aquabill.billing_core.periods import Period
 from tests.integration.billing_core.api_helpers import Api, as_role
@@ -202,6 +202,11 @@ async def test_allocation_is_idempotent_and_the_same_for_one_account_or_all(tx):
         await allocate_all(conn)
         assert await rows(conn) == first
         await allocate_accounts(conn, [2])
+        assert await rows(conn) == first
+        # many accounts (a payments file) go through a scope table instead of an array: the same rows
+        await conn.execute(text("DELETE FROM payment_allocations WHERE payment_id IN (SELECT id FROM payments "
+                                "WHERE account_id = 1)"))
+        await allocate_accounts(conn, [1, 2, *range(10_000, 10_000 + MANY_ACCOUNTS)])
         assert await rows(conn) == first
         # each payment is allocated whole
         sums = (await conn.execute(text(

@@ -89,7 +89,8 @@ async def test_registry_good_and_partial_then_reimport_adds_nothing(api, tx):
     async with tx() as conn:
         readings = (await conn.execute(text("SELECT value, source, read_on FROM readings"))).all()
         allocated = (await conn.execute(text("SELECT sum(amount) FROM payment_allocations"))).scalar()
-        stored = (await conn.execute(text("SELECT content, checksum, lines, loaded, unidentified FROM payment_files"))).one()
+        stored = (await conn.execute(text("SELECT c.content, f.checksum, f.lines, f.loaded, f.unidentified FROM payment_files f "
+                                           "JOIN payment_file_contents c ON c.file_id = f.id"))).one()
     assert [tuple(r) for r in readings] == [(D("123.45"), "bank", date(2026, 11, 15))]
     assert allocated == D("2330.50")  # the identified payments (advances: no charges yet)
     assert stored.content == GOOD and (stored.lines, stored.loaded, stored.unidentified) == (3, 3, 1)
@@ -255,6 +256,13 @@ async def test_manual_by_qr_storno_transfer_identify_and_audit(api, tx, client, 
         items = hist["items"] if isinstance(hist, dict) else hist
         assert {h["action"] for h in items} == actions, hist
         assert all(h.get("user_id") for h in items), hist
+        # the insert is logged by reference (t0015): shown as inserted — the next entry's old state, or the row
+        inserted = next(h for h in items if h["action"] == "insert")
+        assert inserted["by_reference"] and inserted["new"]["id"] == pid, hist
+        later = [h for h in items if h["action"] == "update"]
+        assert inserted["new"]["status"] == ("unidentified" if pid == lost["id"] else "identified"), hist
+        if later:  # p reversed (storno), lost identified later: the insert shows the state before
+            assert inserted["new"] == later[0]["old"] and later[0]["new"]["status"] != later[0]["old"]["status"]
 
     # permissions: a viewer can neither post nor reverse
     viewer = await as_role(client, tenant, "viewer")
