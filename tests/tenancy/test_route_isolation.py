@@ -782,11 +782,13 @@ async def seed_payments(conn) -> None:
         "INSERT INTO payment_agents(code, name, kind, inn, contract, file_format, file_layout) VALUES "
         "('sberbank', 'Сбербанк', 'bank', '7707083893', 'Договор 1', 'sberbank', '{\"separator\": \";\"}'), "
         "('bank1c', 'Банк, выписка 1С', 'bank', '7707083893', 'Договор 2', '1c', '{}')",
-        "INSERT INTO payment_files(agent_id, file_name, content, checksum, format, lines, loaded, unidentified, "
-        "failed, amount, errors) SELECT g.id, 'reestr-' || h.id || '.txt', convert_to('Реестр дома ' || h.id, 'UTF8'), "
+        "INSERT INTO payment_files(agent_id, file_name, checksum, format, lines, loaded, unidentified, "
+        "failed, amount, errors) SELECT g.id, 'reestr-' || h.id || '.txt', "
         "md5('a' || h.id) || md5('b' || h.id), 'sberbank', 3, 2, 0, 1, 300, "
         "'[{\"line\": 3, \"error\": \"Лицевой счёт не найден\"}]' "
         "FROM houses h, payment_agents g WHERE g.code = 'sberbank'",
+        "INSERT INTO payment_file_contents(file_id, content) SELECT id, convert_to('Реестр ' || file_name, 'UTF8') "
+        "FROM payment_files",
         "INSERT INTO payments(agent_id, file_id, line_no, operation_id, source, paid_on, amount, commission, "
         "account_id, account_text, payer, purpose, status, reason) SELECT f.agent_id, f.id, a.id, 'OP-' || a.id, "
         "'registry', DATE '2024-02-10', 100 + a.id, 1, a.id, a.number, a.holder, 'Оплата воды', 'identified', '' "
