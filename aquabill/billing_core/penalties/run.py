@@ -12,7 +12,7 @@ integer division on these non-negative sums: kopecks = ⌊(2x + q) / 2q⌋ for x
 
 The paid parts' sums live in the incremental state (state.py): the first run, and any run after a change of
 key rates, rules, deferrals or settings, rebuilds it from the tables; other runs apply the changes the
-triggers recorded since. The unpaid rest of each pair is priced with this run's calendar (pen_rest).
+triggers recorded since. The unpaid rest of each pair is priced with this run's calendar (`_CALC`).
 
 Accrual per month: the account's row of P holds Σ over its months of origin of round(cumulative penalty as
 of C) − the account's accruals of earlier periods, so Σ accruals over the months = Σ of the calculator's
@@ -64,7 +64,7 @@ from aquabill.billing_core.run.compute import RUN_WORK_MEM
 
 Progress = Callable[[float, str], Awaitable[None]]
 
-TEMP = ("pen_f", "pen_rest", "pen_due", "pen_group", "pen_later")
+TEMP = ("pen_f", "pen_group", "pen_later", "pen_calc")
 
 
 @dataclass
@@ -133,9 +133,10 @@ def _hundredths(value: Decimal) -> int:
     return int(scaled)
 
 
-async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, Any]) -> tuple[dict[date, date], str, bool]:
-    """The calendar tables; returns the dues, the fingerprint of what they depend on, whether deferral groups
-    exist."""
+async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, Any]
+                         ) -> tuple[dict[str, list[Any]], str, bool]:
+    """The calendar tables; returns the unpaid rest's parameters of the pass (`_CALC`), the fingerprint of
+    what they depend on, whether deferral groups exist."""
     first = (await conn.execute(text("SELECT min(period) FROM charges"))).scalar()
     calc_date = period.next().first_day
     dues = month_dues(Period.of(first), period, cfg["due_day"]) if first is not None else {}
@@ -154,47 +155,70 @@ async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, A
         "CAST(:d AS date[]), CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS t(g, m, day, f300, f130)"),
         {"g": [r[0] for r in cal.f_rows], "m": [r[1] for r in cal.f_rows], "d": [r[2] for r in cal.f_rows],
          "a": [_hundredths(r[3]) for r in cal.f_rows], "b": [_hundredths(r[4]) for r in cal.f_rows]})
-    await conn.execute(text(
-        "CREATE TEMP TABLE pen_rest ON COMMIT DROP AS SELECT * FROM unnest(CAST(:g AS integer[]), "
-        "CAST(:m AS date[]), CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS t(g, m, f300, f130)"),
-        {"g": [r[0] for r in cal.rest_rows], "m": [r[1] for r in cal.rest_rows],
-         "a": [_hundredths(r[2]) for r in cal.rest_rows], "b": [_hundredths(r[3]) for r in cal.rest_rows]})
-    await conn.execute(text(
-        "CREATE TEMP TABLE pen_due ON COMMIT DROP AS SELECT * FROM unnest(CAST(:m AS date[]), CAST(:d AS date[])) "
-        "AS t(m, due)"), {"m": list(dues), "d": list(dues.values())})
-    for table in ("pen_f", "pen_rest", "pen_due", "pen_group"):
+    for table in ("pen_f", "pen_group"):
         await conn.execute(text(f"ANALYZE {table}"))
-    return dues, fp, bool(groups)
+    # the unpaid rest of each (group, month of origin): its weighted calendar sum k (hundredths) and the days
+    # of delay at C − 1 — parameters of the pass (not a temporary table: parallel workers can read them)
+    rest = {"rg": [r[0] for r in cal.rest_rows], "rm": [r[1] for r in cal.rest_rows],
+            "rk": [EARLY_WEIGHT * _hundredths(r[2]) + LATE_WEIGHT * _hundredths(r[3]) for r in cal.rest_rows],
+            "rd": [(calc_date - timedelta(days=1) - dues[r[1]]).days for r in cal.rest_rows]}
+    return rest, fp, bool(groups)
 
 
-# One pass over the state: per pair the cumulative penalty as of C, rounded once per month of origin (half up
-# to the kopeck, in bigint: kopecks = ⌊(2x + q) / 2q⌋, q = DIVISOR × 100), summed per account; minus what was
-# accrued for the account before (penalty_accounts, less rows of later periods) → one row per account.
-_POST = f"""
-WITH calc AS (
-    SELECT s.account_id,
-           sum((2 * ((s.n300 + {{rest}} * r.f300) * {EARLY_WEIGHT}
-                     + (s.n130 + {{rest}} * r.f130) * {LATE_WEIGHT}) + {DIVISOR * 100})
-               / {DIVISOR * 200}) * 0.01 AS total,
-           sum(s.rest) * 0.01 AS debt,
-           max(CAST(:c AS date) - 1 - du.due) FILTER (WHERE s.rest > 0) AS days
-    FROM (SELECT account_id, m, g, n300, n130, greatest(debt_kop - paid_kop, 0) AS rest FROM penalty_state
-          WHERE debt_kop > 0) s
-    JOIN pen_rest r ON r.g = s.g AND r.m = s.m JOIN pen_due du ON du.m = s.m
-    GROUP BY 1
-), prior AS (
+# One pass over the state, per account: Σ over its pairs of the cumulative penalty as of C, rounded once per
+# month of origin (half up to the kopeck, in bigint: kopecks = ⌊(2x + q) / 2q⌋, q = DIVISOR × 100), the
+# unpaid debt and the longest delay. A CREATE TABLE AS of parameters and the state only: the scan and the
+# partial sums run in parallel workers where the server allows them.
+_CALC = f"""
+CREATE TEMP TABLE pen_calc ON COMMIT DROP AS
+SELECT s.account_id,
+       sum((2 * (s.n300 * {EARLY_WEIGHT} + s.n130 * {LATE_WEIGHT} + {{rest}} * r.k) + {DIVISOR * 100})
+           / {DIVISOR * 200}) AS total_kop,
+       sum(greatest(s.debt_kop - s.paid_kop, 0)) AS debt_kop,
+       max(r.days) FILTER (WHERE s.debt_kop > s.paid_kop) AS days
+FROM penalty_state s
+JOIN unnest(CAST(:rg AS integer[]), CAST(:rm AS date[]), CAST(:rk AS bigint[]), CAST(:rd AS integer[]))
+     AS r(g, m, k, days) ON r.g = s.g AND r.m = s.m
+WHERE s.debt_kop > 0
+GROUP BY 1
+"""
+
+# A re-run of an open period first removes its accruals (not those a storno reversed) and takes them off the
+# accounts' totals
+_REPLACE = """
+WITH gone AS (
+    DELETE FROM penalty_charges pc WHERE period = :p AND kind = 'accrual'
+      AND NOT EXISTS (SELECT 1 FROM penalty_charges s WHERE s.storno_of = pc.id)
+    RETURNING account_id, amount
+)
+UPDATE penalty_accounts t SET accrued = t.accrued - g.amount, net = t.net - g.amount
+FROM (SELECT account_id, sum(amount) AS amount FROM gone GROUP BY 1) g WHERE t.account_id = g.account_id
+"""
+
+# minus what was accrued for the account before (penalty_accounts, less rows of later periods) → one row
+# per account, added to the account's totals
+_POST = """
+WITH prior AS (
     SELECT t.account_id, t.accrued - coalesce(l.accrued, 0) AS accrued, t.net - coalesce(l.net, 0) AS net
     FROM penalty_accounts t LEFT JOIN pen_later l ON l.account_id = t.account_id
 ), diff AS (
     SELECT coalesce(c.account_id, pr.account_id) AS account_id,
-           greatest(coalesce(c.total, 0) - coalesce(pr.accrued, 0), -coalesce(pr.net, 0)) AS amount,
-           coalesce(c.days, 0) AS days, coalesce(c.debt, 0) AS debt
-    FROM calc c FULL JOIN prior pr ON pr.account_id = c.account_id
+           greatest(coalesce(c.total_kop * 0.01, 0) - coalesce(pr.accrued, 0), -coalesce(pr.net, 0)) AS amount,
+           coalesce(c.days, 0) AS days, coalesce(c.debt_kop * 0.01, 0) AS debt
+    FROM pen_calc c FULL JOIN prior pr ON pr.account_id = c.account_id
 ), ins AS (
     INSERT INTO penalty_charges(account_id, month_of_origin, period, kind, amount, days, debt, run_id)
     SELECT account_id, NULL, :p, 'accrual', amount, days, debt, :run FROM diff WHERE amount <> 0
     ORDER BY account_id  -- the indexes (account, month) and (period, account) are then filled in order
-    RETURNING amount
+    RETURNING account_id, amount
+), totals AS (  -- the accounts' totals, in place (the trigger skips this statement: see t0016)
+    UPDATE penalty_accounts t SET accrued = t.accrued + i.amount, net = t.net + i.amount
+    FROM ins i WHERE t.account_id = i.account_id
+    RETURNING t.account_id
+), fresh AS (
+    INSERT INTO penalty_accounts(account_id, accrued, net)
+    SELECT i.account_id, i.amount, i.amount FROM ins i
+    WHERE NOT EXISTS (SELECT 1 FROM totals x WHERE x.account_id = i.account_id)
 )
 SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount FROM ins
 """
@@ -246,7 +270,7 @@ async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, c
 
     await progress(5, "Календарь правил")
     p, c = period.first_day, period.next().first_day
-    _dues, fp, grouped = await _fill_calendar(conn, period, cfg)
+    rest_params, fp, grouped = await _fill_calendar(conn, period, cfg)
     lap("calendar")
     meta = await state_meta(conn)
     full = full or meta is None or meta.fingerprint != fp or meta.period > p
@@ -258,15 +282,17 @@ async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, c
     await save_meta(conn, p, c, fp, full=full)
     lap("state")
     await progress(70, "Запись пеней")
-    await conn.execute(text(
-        "DELETE FROM penalty_charges pc WHERE period = :p AND kind = 'accrual' AND NOT EXISTS "
-        "(SELECT 1 FROM penalty_charges s WHERE s.storno_of = pc.id)"), {"p": p})
+    # the run keeps the accounts' totals itself (the trigger skips its statements: t0016)
+    await conn.execute(text("SELECT set_config('aquabill.penalty_totals', 'run', true)"))
+    await conn.execute(text(_REPLACE), {"p": p})
     await conn.execute(text(
         "CREATE TEMP TABLE pen_later ON COMMIT DROP AS SELECT account_id, "
         "coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0) AS accrued, sum(amount) AS net "
         "FROM penalty_charges WHERE period > :p GROUP BY 1"), {"p": p})
-    rest = "s.rest" if cfg["scope"] is PenaltyScope.ALL_DEBTS else "0"
-    stats = (await conn.execute(text(_POST.replace("{rest}", rest)), {"p": p, "c": c, "run": run_id})).one()
+    rest = "greatest(s.debt_kop - s.paid_kop, 0)" if cfg["scope"] is PenaltyScope.ALL_DEBTS else "0"
+    await conn.execute(text(_CALC.replace("{rest}", rest)), rest_params)
+    stats = (await conn.execute(text(_POST), {"p": p, "run": run_id})).one()
+    await conn.execute(text("SELECT set_config('aquabill.penalty_totals', '', true)"))
     lap("post")
     result.rows = result.accounts = stats.n
     result.amount = str(Decimal(stats.amount))

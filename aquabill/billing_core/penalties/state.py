@@ -25,7 +25,7 @@ from aquabill.billing_core.penalties.calc import RateDate
 from aquabill.billing_core.penalties.rates import KeyRate, rate_on
 from aquabill.billing_core.penalties.rules import Moratorium, PenaltyRules
 
-STATE_TEMP = ("pen_delta", "pen_dsum", "pen_redo", "pen_src")
+STATE_TEMP = ("pen_delta", "pen_dsum", "pen_join", "pen_redo", "pen_src")
 
 _N = """CAST(coalesce(sum(CAST({amount} * 100 AS bigint) * f.f300), 0) AS bigint) AS n300,
            CAST(coalesce(sum(CAST({amount} * 100 AS bigint) * f.f130), 0) AS bigint) AS n130"""
@@ -99,41 +99,62 @@ _TAKE = [
     "CREATE TEMP TABLE pen_delta ON COMMIT DROP AS SELECT * FROM penalty_deltas",
     "TRUNCATE penalty_deltas",
     "INSERT INTO penalty_deltas SELECT * FROM pen_delta WHERE period > :p OR paid_on >= :c",
-    f"""CREATE TEMP TABLE pen_dsum ON COMMIT DROP AS
-        SELECT d.account_id, d.m, coalesce(pg.g, 0) AS g,
-               CAST(coalesce(sum(d.amount) FILTER (WHERE d.period IS NOT NULL), 0) * 100 AS bigint) AS debt_kop,
-               CAST(coalesce(sum(d.amount) FILTER (WHERE d.paid_on IS NOT NULL), 0) * 100 AS bigint) AS paid_kop,
-               {_N.format(amount="d.amount")}
-        FROM pen_delta d LEFT JOIN pen_group pg ON pg.account_id = d.account_id
-        LEFT JOIN pen_f f ON f.g = coalesce(pg.g, 0) AND f.m = d.m AND f.day = d.paid_on
-        WHERE d.period <= :p OR d.paid_on < :c
+    # in kopecks before summing (bigint sums: several times cheaper than numeric over a million changes)
+    """CREATE TEMP TABLE pen_dsum ON COMMIT DROP AS
+        SELECT account_id, m, g, CAST(coalesce(sum(k) FILTER (WHERE charge), 0) AS bigint) AS debt_kop,
+               CAST(coalesce(sum(k) FILTER (WHERE NOT charge), 0) AS bigint) AS paid_kop,
+               CAST(coalesce(sum(k * f300), 0) AS bigint) AS n300, CAST(coalesce(sum(k * f130), 0) AS bigint) AS n130
+        FROM (
+            SELECT d.account_id, d.m, coalesce(pg.g, 0) AS g, d.period IS NOT NULL AS charge,
+                   CAST(d.amount * 100 AS bigint) AS k, f.f300, f.f130
+            FROM pen_delta d LEFT JOIN pen_group pg ON pg.account_id = d.account_id
+            LEFT JOIN pen_f f ON f.g = coalesce(pg.g, 0) AND f.m = d.m AND f.day = d.paid_on
+            WHERE d.period <= :p OR d.paid_on < :c
+        ) x
         GROUP BY 1, 2, 3
-        HAVING sum(d.amount) FILTER (WHERE d.period IS NOT NULL) <> 0
-            OR sum(d.amount) FILTER (WHERE d.paid_on IS NOT NULL) <> 0
-            OR sum(CAST(d.amount * 100 AS bigint) * f.f300) <> 0 OR sum(CAST(d.amount * 100 AS bigint) * f.f130) <> 0""",
+        HAVING sum(k) FILTER (WHERE charge) <> 0 OR sum(k) FILTER (WHERE NOT charge) <> 0
+            OR sum(k * f300) <> 0 OR sum(k * f130) <> 0
+        ORDER BY 1, 2""",  # in the state's key order: its index is then read in order by the probes below
     "ANALYZE pen_dsum",
-    # not additive: clipped pairs (before or after the change), a changed deferral group
-    """CREATE TEMP TABLE pen_redo ON COMMIT DROP AS
-        SELECT d.account_id, d.m FROM pen_dsum d
-        LEFT JOIN penalty_state s ON s.account_id = d.account_id AND s.m = d.m
-        WHERE coalesce(s.paid_kop, 0) > coalesce(s.debt_kop, 0)
-           OR coalesce(s.paid_kop, 0) + d.paid_kop > coalesce(s.debt_kop, 0) + d.debt_kop OR s.g <> d.g""",
 ]
+
+# The changed pairs with their state row (one probe of the state by key per pair; `tid` locates the row for
+# the update below, the run being the state's only writer). Not additive (`redo`): clipped pairs (before or
+# after the change), a changed deferral group.
+_JOIN = """CREATE TEMP TABLE pen_join ON COMMIT DROP AS
+    SELECT d.*, s.ctid AS tid,
+           CASE WHEN s.ctid IS NULL THEN d.paid_kop > d.debt_kop
+                ELSE s.paid_kop > s.debt_kop OR s.paid_kop + d.paid_kop > s.debt_kop + d.debt_kop OR s.g <> d.g
+           END AS redo
+    FROM pen_dsum d LEFT JOIN penalty_state s ON s.account_id = d.account_id AND s.m = d.m"""
+_REDO = "CREATE TEMP TABLE pen_redo ON COMMIT DROP AS SELECT account_id, m FROM pen_join WHERE redo"
 
 _REGROUP = """INSERT INTO pen_redo SELECT s.account_id, s.m FROM penalty_state s
               LEFT JOIN pen_group pg ON pg.account_id = s.account_id
               WHERE s.g <> coalesce(pg.g, 0) AND NOT EXISTS
                     (SELECT 1 FROM pen_redo r WHERE r.account_id = s.account_id AND r.m = s.m)"""
 
-_APPLY = """
-INSERT INTO penalty_state AS s (account_id, m, g, debt_kop, paid_kop, n300, n130)
-SELECT d.account_id, d.m, d.g, d.debt_kop, d.paid_kop, d.n300, d.n130 FROM pen_dsum d
-WHERE NOT EXISTS (SELECT 1 FROM pen_redo r WHERE r.account_id = d.account_id AND r.m = d.m)
-ORDER BY 1, 2
-ON CONFLICT (account_id, m) DO UPDATE SET debt_kop = s.debt_kop + excluded.debt_kop,
-    paid_kop = s.paid_kop + excluded.paid_kop,
-    n300 = s.n300 + excluded.n300, n130 = s.n130 + excluded.n130
-"""
+# the additive changes (pen_join without the pairs of pen_redo): existing rows by their tid, new pairs inserted
+_APPLY = [
+    """UPDATE penalty_state s SET debt_kop = s.debt_kop + j.debt_kop, paid_kop = s.paid_kop + j.paid_kop,
+           n300 = s.n300 + j.n300, n130 = s.n130 + j.n130
+       FROM pen_join j WHERE s.ctid = j.tid""",
+    """INSERT INTO penalty_state(account_id, m, g, debt_kop, paid_kop, n300, n130)
+       SELECT account_id, m, g, debt_kop, paid_kop, n300, n130 FROM pen_join WHERE tid IS NULL ORDER BY 1, 2""",
+]
+
+
+async def _probing(conn: AsyncConnection, sql: str) -> None:
+    """A statement joining the changed pairs (a few percent of the state) to the state: index (or tid) probes.
+    The planner's estimate prefers hashing the changes and reading the whole state, slower (measured at 4.6
+    million pairs and 371,000 changes: 2.9 s against 1.7 s)."""
+    await conn.execute(text("SET LOCAL enable_hashjoin = off"))
+    await conn.execute(text("SET LOCAL enable_mergejoin = off"))
+    try:
+        await conn.execute(text(sql))
+    finally:
+        await conn.execute(text("SET LOCAL enable_hashjoin = on"))
+        await conn.execute(text("SET LOCAL enable_mergejoin = on"))
 
 
 def fingerprint(*, rate_date: RateDate, due_day: int | None, rules: PenaltyRules, key_rates: tuple[KeyRate, ...],
@@ -183,12 +204,20 @@ async def apply_changes(conn: AsyncConnection, p: date, c: date, *, regroup: boo
     params = {"p": p, "c": c}
     for sql in _TAKE:
         await conn.execute(text(sql), params)
+    await _probing(conn, _JOIN)
+    await conn.execute(text(_REDO))
     if regroup:
         await conn.execute(text(_REGROUP))
     await conn.execute(text("ANALYZE pen_redo"))
     taken = (await conn.execute(text("SELECT count(*) FROM pen_delta"))).scalar_one()
-    applied = (await conn.execute(text(_APPLY))).rowcount or 0
     redo = (await conn.execute(text("SELECT count(*) FROM pen_redo"))).scalar_one()
+    if redo:
+        await conn.execute(text(
+            "DELETE FROM pen_join d USING pen_redo r WHERE d.account_id = r.account_id AND d.m = r.m"))
+    await conn.execute(text("ANALYZE pen_join"))
+    applied = (await conn.execute(text("SELECT count(*) FROM pen_join"))).scalar_one()
+    await _probing(conn, _APPLY[0])
+    await conn.execute(text(_APPLY[1]))
     if redo:
         await conn.execute(text(
             "CREATE TEMP TABLE pen_src ON COMMIT DROP AS " + _SOURCE.format(keys_c=_KEYS_C, keys_a=_KEYS_A)), params)

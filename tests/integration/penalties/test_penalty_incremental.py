@@ -126,7 +126,7 @@ async def test_rerunning_an_open_month_is_idempotent(tx):
                                    {"p": SEP.first_day})).scalar_one()
         assert runs == 3
         assert once_totals == await expected_totals(conn, SEP, {})
-        # the per-account totals kept by the triggers match the penalty rows
+        # the per-account totals kept by the triggers and the run match the penalty rows
         kept = set(await conn.execute(text("SELECT account_id, accrued, net FROM penalty_accounts WHERE net <> 0")))
         summed = set(await conn.execute(text(
             "SELECT account_id, sum(amount) FILTER (WHERE kind = 'accrual'), sum(amount) FROM penalty_charges "

@@ -1,0 +1,64 @@
+"""Penalty totals per account (penalty_accounts, t0012) updated in place by the penalty run.
+
+A run posts one row per account; the trigger's upsert of a million totals (aggregate, then ON CONFLICT
+per row) cost more than the run's own pass. The run now keeps the totals itself — one UPDATE for the rows
+it removes (a re-run of an open period) and one for the rows it posts, an INSERT for new accounts — and
+tells the trigger so with the transaction-local setting `aquabill.penalty_totals` = 'run' (the trigger
+skips those statements; every other write to penalty_charges, a storno, goes through the trigger as
+before). The table keeps free room in its pages (fillfactor 45), so a run's update stays on the page (no
+index entry per account).
+
+Revision ID: t0016
+"""
+
+from alembic import op
+
+from aquabill.tenants.migrations.helpers import tenant_schema
+from aquabill.tenants.naming import quote_schema
+
+revision = "t0016"
+down_revision = "t0015"
+branch_labels = None
+depends_on = None
+
+
+def _function(s: str, *, skip: bool) -> str:
+    guard = ("  IF current_setting('aquabill.penalty_totals', true) = 'run' THEN RETURN NULL; END IF;\n"
+             if skip else "")
+    return f"""
+CREATE OR REPLACE FUNCTION {s}.penalty_track_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{guard}  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO {s}.penalty_accounts AS t (account_id, accrued, net)
+    SELECT account_id, coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0), sum(amount) FROM new_rows
+    GROUP BY 1 ORDER BY 1
+    ON CONFLICT (account_id) DO UPDATE SET accrued = t.accrued + excluded.accrued, net = t.net + excluded.net;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    INSERT INTO {s}.penalty_accounts AS t (account_id, accrued, net)
+    SELECT account_id, -coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0), -sum(amount) FROM old_rows
+    GROUP BY 1 ORDER BY 1
+    ON CONFLICT (account_id) DO UPDATE SET accrued = t.accrued + excluded.accrued, net = t.net + excluded.net;
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+def _rewrite(s: str, fillfactor: int) -> None:
+    op.execute(f"ALTER TABLE {s}.penalty_accounts SET (fillfactor = {fillfactor})")
+    op.execute(f"CREATE TEMP TABLE penalty_accounts_copy ON COMMIT DROP AS SELECT * FROM {s}.penalty_accounts")
+    op.execute(f"TRUNCATE {s}.penalty_accounts")
+    op.execute(f"INSERT INTO {s}.penalty_accounts SELECT * FROM penalty_accounts_copy ORDER BY account_id")
+    op.execute("DROP TABLE penalty_accounts_copy")
+
+
+def upgrade() -> None:
+    s = quote_schema(tenant_schema())
+    op.execute(_function(s, skip=True))
+    _rewrite(s, 45)
+
+
+def downgrade() -> None:
+    s = quote_schema(tenant_schema())
+    op.execute(_function(s, skip=False))
+    _rewrite(s, 100)
