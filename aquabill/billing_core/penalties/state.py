@@ -150,11 +150,9 @@ async def _probing(conn: AsyncConnection, sql: str) -> None:
     million pairs and 371,000 changes: 2.9 s against 1.7 s)."""
     await conn.execute(text("SET LOCAL enable_hashjoin = off"))
     await conn.execute(text("SET LOCAL enable_mergejoin = off"))
-    try:
-        await conn.execute(text(sql))
-    finally:
-        await conn.execute(text("SET LOCAL enable_hashjoin = on"))
-        await conn.execute(text("SET LOCAL enable_mergejoin = on"))
+    await conn.execute(text(sql))  # (a failure ends the transaction, and the settings with it)
+    await conn.execute(text("SET LOCAL enable_hashjoin = on"))
+    await conn.execute(text("SET LOCAL enable_mergejoin = on"))
 
 
 def fingerprint(*, rate_date: RateDate, due_day: int | None, rules: PenaltyRules, key_rates: tuple[KeyRate, ...],

@@ -74,9 +74,8 @@ def downgrade() -> None:
     op.drop_table("payment_file_contents")
     audit_table("payment_files", hidden=("content",))
     op.execute(f"DROP TRIGGER audit_insert ON {s}.payments")
-    audit_table_insert = f"{s}.audit_insert()"
     op.execute(f"CREATE TRIGGER audit_insert AFTER INSERT ON {s}.payments REFERENCING NEW TABLE AS new_rows "
-               f"FOR EACH STATEMENT EXECUTE FUNCTION {audit_table_insert}")
+               f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.audit_insert()")
     op.execute(f"DROP FUNCTION {s}.audit_insert_ref()")
     for child, column, parent in reversed(FOREIGN_KEYS):
         row_foreign_key(child, column, parent)
