@@ -3,8 +3,8 @@
 A run posts one row per account; the trigger's upsert of a million totals (aggregate, then ON CONFLICT
 per row) cost more than the run's own pass. The run now keeps the totals itself — one UPDATE for the rows
 it removes (a re-run of an open period) and one for the rows it posts, an INSERT for new accounts — and
-tells the trigger so with the transaction-local setting `aquabill.penalty_totals` = 'run' (the trigger
-skips those statements; every other write to penalty_charges, a storno, goes through the trigger as
+tells the trigger so with the transaction-local setting `aquabill.penalty_totals` = 'run' (the triggers'
+WHEN clause skips those statements; every other write to penalty_charges, a storno, goes through the trigger as
 before). The table keeps free room in its pages (fillfactor 45), so a run's update stays on the page (no
 index entry per account).
 
@@ -22,26 +22,17 @@ branch_labels = None
 depends_on = None
 
 
-def _function(s: str, *, skip: bool) -> str:
-    guard = ("  IF current_setting('aquabill.penalty_totals', true) = 'run' THEN RETURN NULL; END IF;\n"
-             if skip else "")
-    return f"""
-CREATE OR REPLACE FUNCTION {s}.penalty_track_totals() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{guard}  IF TG_OP <> 'DELETE' THEN
-    INSERT INTO {s}.penalty_accounts AS t (account_id, accrued, net)
-    SELECT account_id, coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0), sum(amount) FROM new_rows
-    GROUP BY 1 ORDER BY 1
-    ON CONFLICT (account_id) DO UPDATE SET accrued = t.accrued + excluded.accrued, net = t.net + excluded.net;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
-    INSERT INTO {s}.penalty_accounts AS t (account_id, accrued, net)
-    SELECT account_id, -coalesce(sum(amount) FILTER (WHERE kind = 'accrual'), 0), -sum(amount) FROM old_rows
-    GROUP BY 1 ORDER BY 1
-    ON CONFLICT (account_id) DO UPDATE SET accrued = t.accrued + excluded.accrued, net = t.net + excluded.net;
-  END IF;
-  RETURN NULL;
-END $$"""
+# the trigger function (t0012) stays; its three triggers get (or lose) a WHEN clause
+SKIP = "WHEN (current_setting('aquabill.penalty_totals', true) IS DISTINCT FROM 'run') "
+EVENTS = [("ins", "INSERT", "NEW TABLE AS new_rows"), ("upd", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+          ("del", "DELETE", "OLD TABLE AS old_rows")]
+
+
+def _triggers(s: str, *, skip: bool) -> None:
+    for suffix, event, tables in EVENTS:
+        op.execute(f"DROP TRIGGER penalty_totals_{suffix} ON {s}.penalty_charges")
+        op.execute(f"CREATE TRIGGER penalty_totals_{suffix} AFTER {event} ON {s}.penalty_charges REFERENCING {tables} "
+                   f"FOR EACH STATEMENT {SKIP if skip else ''}EXECUTE FUNCTION {s}.penalty_track_totals()")
 
 
 def _rewrite(s: str, fillfactor: int) -> None:
@@ -54,11 +45,11 @@ def _rewrite(s: str, fillfactor: int) -> None:
 
 def upgrade() -> None:
     s = quote_schema(tenant_schema())
-    op.execute(_function(s, skip=True))
+    _triggers(s, skip=True)
     _rewrite(s, 45)
 
 
 def downgrade() -> None:
     s = quote_schema(tenant_schema())
-    op.execute(_function(s, skip=False))
+    _triggers(s, skip=False)
     _rewrite(s, 100)
