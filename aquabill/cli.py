@@ -20,7 +20,7 @@ app.add_typer(users_app, name="users")
 
 
 def _settings() -> Settings:
-    from aquabill.platform.devrun import with_dev_defaults
+    from aquabill.devserver.run import with_dev_defaults
 
     return with_dev_defaults(Settings.from_env())
 
@@ -43,7 +43,7 @@ def _run(coro_fn):
 def dev() -> None:
     """Всё для разработки: локальные PostgreSQL и Redis (если не заданы URL), миграции, демо-организация,
     веб-приложение и обработчик заданий."""
-    from aquabill.platform.devrun import run_dev
+    from aquabill.devserver.run import run_dev
 
     run_dev(Settings.from_env())
 
@@ -236,7 +236,7 @@ def payments_import(
     import json
 
     from aquabill.billing_core.errors import BillingError
-    from aquabill.platform.payments_import import import_payment_file
+    from aquabill.channels.bank_files.importer import import_payment_file
     from aquabill.tenants.context import tenant_transaction
 
     data = file.read_bytes()
@@ -353,7 +353,7 @@ def export(
 @app.command("platform-admin")
 def platform_admin(login: str, password: str = typer.Option(..., "--password", prompt=True, hide_input=True)) -> None:
     """Создать администратора платформы."""
-    from aquabill.platform.demo import ensure_platform_admin
+    from aquabill.demo.tenant import ensure_platform_admin
     from aquabill.tenants.migrator import migrate_control
 
     async def go(core):
@@ -366,7 +366,7 @@ def platform_admin(login: str, password: str = typer.Option(..., "--password", p
 @app.command()
 def services(action: str = typer.Argument(..., help="start | stop | status")) -> None:
     """Локальные PostgreSQL и Redis для разработки (./var)."""
-    from aquabill.platform.devrun import dev_postgres, dev_redis
+    from aquabill.devserver.run import dev_postgres, dev_redis
 
     var = Path(Settings.from_env().var_dir)
     for svc in (dev_postgres(var), dev_redis(var)):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from aquabill.platform.devservices import LocalPostgres, free_port
+from aquabill.devserver.services import LocalPostgres, free_port
 from aquabill.tenants.databases import EngineRegistry, to_async_url
 from aquabill.tenants.migrator import migrate_control
 from aquabill.tenants.provisioning import create_tenant

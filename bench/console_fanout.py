@@ -31,8 +31,8 @@ from benchlib import Server
 from fanout_clients import client_proc
 from redis.asyncio import Redis
 
+from aquabill.devserver.services import LocalRedis, free_port
 from aquabill.platform.auth.seed import admin_seeder
-from aquabill.platform.devservices import LocalRedis, free_port
 from aquabill.platform.keys import Keys
 from aquabill.platform.realtime import publish
 from aquabill.platform.serving import uvicorn_cli_args

@@ -21,7 +21,7 @@ import time
 from benchlib import Server, peak_rss_mb
 from sqlalchemy import text
 
-from aquabill.platform.payments_import import import_payment_file
+from aquabill.channels.bank_files.importer import import_payment_file
 from aquabill.tenants.context import tenant_transaction
 from aquabill.tenants.databases import EngineRegistry
 from aquabill.tenants.migrator import migrate_control

@@ -24,10 +24,10 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from aquabill.devserver.services import LocalPostgres, LocalRedis, free_port
 from aquabill.platform.app import create_app
 from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.config import Settings
-from aquabill.platform.devservices import LocalPostgres, LocalRedis, free_port
 from aquabill.platform.jobs.worker import build_worker
 from aquabill.platform.serving import uvicorn_cli_args
 from aquabill.platform.state import Core

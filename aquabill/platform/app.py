@@ -14,51 +14,52 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from aquabill import __version__
+from aquabill.channels.asterisk.runtime import TelephonySupervisor
 from aquabill.platform.config import Settings
 from aquabill.platform.realtime import Hub
 from aquabill.platform.state import Core
-from aquabill.platform.telephony import TelephonySupervisor
-from aquabill.platform.web import (
-    accounts_api,
-    adjustments_api,
-    appeals_api,
-    appeals_pages,
+from aquabill.platform.web import health
+from aquabill.platform.web.admin import (
     audit_api,
     auth_api,
-    balance_pages,
-    balances_api,
-    billing_api,
-    billing_runs_api,
-    calls_api,
-    calls_pages,
+    divisions_api,
+    jobs_api,
+    pages,
+    platform_api,
+    users_api,
+)
+from aquabill.platform.web.billing import (
+    accounts_api,
+    adjustments_api,
     card_pages,
     close_pages,
-    console_api,
-    console_pages,
-    divisions_api,
-    health,
     imports_api,
-    jobs_api,
-    mailbox_pages,
     month_close_api,
-    pages,
-    payment_file_pages,
-    payment_pages,
-    payments_api,
     penalties_api,
-    platform_api,
     receipt_pages,
     receipts_api,
+    run_pages,
+)
+from aquabill.platform.web.billing import registry_api as billing_api
+from aquabill.platform.web.billing import runs_api as billing_runs_api
+from aquabill.platform.web.contact_center import (
+    appeals_api,
+    appeals_pages,
+    calls_api,
+    calls_pages,
+    console_api,
+    console_pages,
+    mailbox_pages,
     requests_api,
     requests_pages,
-    run_pages,
-    users_api,
     work_calendar_api,
-    ws,
 )
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
-from aquabill.platform.web.ws_sessions import OpenSockets
+from aquabill.platform.web.live import ws
+from aquabill.platform.web.live.sessions import OpenSockets
+from aquabill.platform.web.payments import balance_pages, balances_api, payment_pages, payments_api
+from aquabill.platform.web.payments import file_pages as payment_file_pages
 
 HERE = Path(__file__).parent
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aquabill.platform.demo import seed_registry
+from aquabill.demo.tenant import seed_registry
 
 # Flags the machine needs (see the environment notes): no sandbox as root, no GPU, and no background
 # connections to the outside, which this machine's closed network refuses. Playwright itself adds

@@ -11,8 +11,8 @@ import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import text
 
-from aquabill.platform.demo import seed_registry
-from aquabill.platform.demo_billing import seed_billing
+from aquabill.demo.billing import seed_billing
+from aquabill.demo.tenant import seed_registry
 from aquabill.tenants.context import tenant_transaction
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.test_staff_pages import assert_same_page, login, mark_page

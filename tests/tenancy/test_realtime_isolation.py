@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from aquabill.platform.demo import ensure_platform_admin
+from aquabill.demo.tenant import ensure_platform_admin
 from aquabill.platform.realtime import publish
 from aquabill.platform.web.context import SESSION_COOKIE
 from tests.conftest import ADMIN_PASSWORD, TenantHandle

@@ -24,12 +24,12 @@ from litestar.routes import HTTPRoute, WebSocketRoute
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from aquabill.demo.tenant import ensure_platform_admin, seed_registry
 from aquabill.platform.app import create_app
 from aquabill.platform.auth import users as users_repo
 from aquabill.platform.auth.passwords import hash_password
 from aquabill.platform.auth.service import principal_for
 from aquabill.platform.config import Settings
-from aquabill.platform.demo import ensure_platform_admin, seed_registry
 from aquabill.platform.jobs import store
 from aquabill.platform.web.context import SESSION_COOKIE
 from aquabill.tenants.context import tenant_transaction

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.base.errors import DomainError
 from aquabill.platform.auth import users as users_repo
 from aquabill.platform.auth.passwords import new_token, token_hash, verify_password
 from aquabill.platform.auth.permissions import Principal
-from aquabill.platform.errors import DomainError
 from aquabill.platform.state import Core
 from aquabill.tenants import control, registry
 from aquabill.tenants.context import Tenant, tenant_transaction

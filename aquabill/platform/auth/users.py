@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.platform.tables import roles, user_roles, users
+from aquabill.base.tables import roles, user_roles, users
 
 USER_COLS = (users.c.id, users.c.login, users.c.full_name, users.c.email, users.c.is_active,
              users.c.locked_until, users.c.last_login_at, users.c.created_at)

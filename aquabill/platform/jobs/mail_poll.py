@@ -14,7 +14,7 @@ from typing import Any
 
 from arq.cron import CronJob, cron
 
-from aquabill.platform.appeals.mail_intake import poll_tenant
+from aquabill.channels.mail.intake import poll_tenant
 from aquabill.platform.jobs.context import JobContext
 from aquabill.platform.jobs.registry import job
 from aquabill.platform.state import Core

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from aquabill.channels.bank_files.importer import import_payment_file
 from aquabill.platform.jobs.context import JobContext
 from aquabill.platform.jobs.parked_files import parked_file, start_file_job
 from aquabill.platform.jobs.registry import job
-from aquabill.platform.payments_import import import_payment_file
 
 KIND = "payments.file"
 RESULT_MAX_ERRORS = 1000

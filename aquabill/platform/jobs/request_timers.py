@@ -11,8 +11,8 @@ from typing import Any
 from arq.cron import CronJob, cron
 from sqlalchemy import text
 
-from aquabill.platform.contact_center.requests_flow import process_timers
-from aquabill.platform.contact_center.requests_store import Outbox
+from aquabill.contact_center.requests.flow import process_timers
+from aquabill.contact_center.requests.store import Outbox
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
 from aquabill.tenants import registry

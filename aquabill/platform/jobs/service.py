@@ -7,7 +7,7 @@ from uuid import UUID
 
 from arq.connections import ArqRedis
 
-from aquabill.platform.errors import DomainError, Invalid
+from aquabill.base.errors import DomainError, Invalid
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.registry import JOBS, load_job_modules
 from aquabill.platform.realtime import publish

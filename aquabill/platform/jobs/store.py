@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.platform.tables import jobs
+from aquabill.base.tables import jobs
 
 
 async def create(conn: AsyncConnection, kind: str, title: str, params: dict[str, Any], user_id: int | None) -> UUID:

@@ -15,8 +15,8 @@ from litestar.exceptions import (
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from aquabill.base.errors import DomainError
 from aquabill.billing_core.errors import BillingError
-from aquabill.platform.errors import DomainError
 from aquabill.tenants.naming import InvalidName
 
 log = logging.getLogger(__name__)

@@ -232,8 +232,8 @@ async def test_telephonograms_and_mail_pages(client, cc_tenant, tx):
 
 
 async def test_demo_appeals(make_tenant, client, core):
-    from aquabill.platform.appeals.demo import seed_appeals
-    from aquabill.platform.demo import seed_registry
+    from aquabill.demo.appeals import seed_appeals
+    from aquabill.demo.tenant import seed_registry
 
     day = date(2026, 5, 23)
 

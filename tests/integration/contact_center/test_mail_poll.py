@@ -10,7 +10,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from aquabill.platform.appeals import poll_mailbox
+from aquabill.channels.mail.intake import poll_mailbox
 from tests.integration.contact_center.imap_simulator import ImapSimulator
 from tests.unit.channels.mail_samples import COMPLAINT, PDF, QUESTION
 

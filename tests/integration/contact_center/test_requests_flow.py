@@ -13,10 +13,10 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import text
 
-from aquabill.platform.contact_center.requests_flow import process_timers
-from aquabill.platform.contact_center.requests_store import Outbox
-from aquabill.platform.contact_center.sla import WORKING_HOURS
-from aquabill.platform.contact_center.work_calendar import working_hours
+from aquabill.contact_center.requests.flow import process_timers
+from aquabill.contact_center.requests.sla import WORKING_HOURS
+from aquabill.contact_center.requests.store import Outbox
+from aquabill.contact_center.work_calendar import working_hours
 from tests.integration.billing_core.api_helpers import Api
 from tests.integration.billing_core.conftest import billing_tenant, tx  # noqa: F401
 
@@ -247,7 +247,7 @@ async def test_pages_render(setup, client, billing_tenant):  # noqa: F811
 async def test_house_division_is_used_when_the_phase_names_none_and_working_time_deadline(setup, tx):  # noqa: F811
     """House 1 belongs to division «Северный участок» (t0007's houses.division_id); a route whose phase names
     no executor and no division assigns among that division's executors; its deadline counts working time."""
-    from aquabill.platform.contact_center.sla import phase_deadline
+    from aquabill.contact_center.requests.sla import phase_deadline
 
     api, ids = setup["api"], setup["ids"]
     north = await api.ok("post", "/api/divisions", {"code": "north", "name": "Северный участок"})

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aquabill.platform.contact_center.requests_flow import create_request
-from aquabill.platform.contact_center.requests_store import Outbox
+from aquabill.contact_center.requests.flow import create_request
+from aquabill.contact_center.requests.store import Outbox
 from tests.integration.billing_core.api_helpers import as_role, login_cookie
 
 MSK = ZoneInfo("Europe/Moscow")

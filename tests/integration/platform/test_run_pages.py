@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from aquabill.platform.demo import seed_registry
-from aquabill.platform.demo_billing import seed_billing
+from aquabill.demo.billing import seed_billing
+from aquabill.demo.tenant import seed_registry
 from aquabill.tenants.context import tenant_transaction
 from tests.integration.billing_core.api_helpers import as_role, login_cookie
 

@@ -8,8 +8,8 @@ import asyncio
 from sqlalchemy import text
 
 from aquabill.channels.asterisk import protocol
-from aquabill.platform.telephony import demo_pbx
-from aquabill.platform.telephony.demo_pbx import DemoPbx
+from aquabill.demo import pbx as demo_pbx
+from aquabill.demo.pbx import DemoPbx
 from aquabill.tenants.context import tenant_transaction
 from tests.integration.billing_core.conftest import small_registry
 

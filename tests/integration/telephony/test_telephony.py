@@ -362,9 +362,9 @@ async def test_refused_login_is_shown_as_failed(make_tenant, client, sim):
 
 async def test_one_supervisor_holds_a_tenant_and_another_takes_over(make_tenant, core):
     """Two supervisors (as two processes) on a private key prefix, so the app's own stay out of it."""
+    from aquabill.channels.asterisk.runtime import TelephonySupervisor
     from aquabill.platform.keys import Keys
     from aquabill.platform.state import Core
-    from aquabill.platform.telephony import TelephonySupervisor
 
     handle = await make_tenant()
     private = Core(core.settings, core.engines, core.redis, Keys(f"{core.keys.prefix}-lease{secrets.token_hex(3)}"))

@@ -7,7 +7,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from aquabill.platform.demo import ensure_platform_admin
+from aquabill.demo.tenant import ensure_platform_admin
 from aquabill.tenants import registry
 from aquabill.tenants.context import tenant_transaction
 from aquabill.tenants.databases import EngineRegistry

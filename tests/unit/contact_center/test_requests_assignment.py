@@ -1,7 +1,7 @@
 """Choosing an executor: division, territory (house before street before anywhere), cap, least loaded, ties
 by user id, exclusions (reassignment)."""
 
-from aquabill.platform.contact_center.assignment import Candidate, choose_executor, coverage
+from aquabill.contact_center.requests.assignment import Candidate, choose_executor, coverage
 
 HOUSE, STREET, OTHER_HOUSE, OTHER_STREET = 10, 5, 11, 6
 

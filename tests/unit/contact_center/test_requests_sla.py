@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aquabill.platform.contact_center.sla import (
+from aquabill.contact_center.requests.sla import (
     MOSCOW,
     escalation_level_due,
     is_overdue,

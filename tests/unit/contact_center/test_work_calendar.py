@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aquabill.platform.contact_center.sla import WorkingHours, phase_deadline
+from aquabill.contact_center.requests.sla import WorkingHours, phase_deadline
 
 MSK = ZoneInfo("Europe/Moscow")
 NOVEMBER_2025 = WorkingHours(holidays=frozenset({date(2025, 11, 3), date(2025, 11, 4)}),

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from aquabill.platform.demo_billing import tariff_rows
+from aquabill.demo.billing import tariff_rows
 
 
 @pytest.mark.parametrize("today,last", [(date(2026, 11, 23), date(2026, 7, 1)), (date(2025, 2, 1), date(2026, 7, 1)),

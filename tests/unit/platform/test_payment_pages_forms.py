@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from aquabill.platform.web.payment_pages import PageError, parse_amount, parse_date
+from aquabill.platform.web.payments.payment_pages import PageError, parse_amount, parse_date
 
 
 @pytest.mark.parametrize(("raw", "value"), [

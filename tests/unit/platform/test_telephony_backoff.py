@@ -1,4 +1,4 @@
-from aquabill.platform.telephony import backoff
+from aquabill.channels.asterisk.runtime import backoff
 
 
 def test_backoff_doubles_up_to_a_minute():

@@ -7,8 +7,8 @@ import asyncio
 import json
 
 from aquabill.platform.realtime import Frame
-from aquabill.platform.web import ws_outlet
-from aquabill.platform.web.ws_outlet import SocketOutlet
+from aquabill.platform.web.live import outlet as ws_outlet
+from aquabill.platform.web.live.outlet import SocketOutlet
 
 
 def ev(seq: int) -> tuple[int, str]:

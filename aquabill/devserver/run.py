@@ -1,0 +1,123 @@
+"""`aquabill dev`: local PostgreSQL and Redis when no URLs are given, migrations, the demo tenant,
+the web app and the worker in one process group. Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+from aquabill.devserver.services import LocalPostgres, LocalRedis
+from aquabill.platform.config import Settings
+
+DEV_PG_PORT = 54329
+DEV_REDIS_PORT = 63799
+
+
+def dev_postgres(var_dir: Path) -> LocalPostgres:
+    return LocalPostgres(data_dir=(var_dir / "pg" / "data").resolve(), port=DEV_PG_PORT)
+
+
+def dev_redis(var_dir: Path) -> LocalRedis:
+    return LocalRedis(data_dir=(var_dir / "redis").resolve(), port=DEV_REDIS_PORT)
+
+
+def with_dev_defaults(settings: Settings) -> Settings:
+    """CLI commands without URLs use the local development instances of `aquabill dev`."""
+    changes = {}
+    if not settings.database_url:
+        changes["database_url"] = dev_postgres(settings.var_dir).url
+    if not settings.redis_url:
+        changes["redis_url"] = dev_redis(settings.var_dir).url
+    return replace(settings, **changes) if changes else settings
+
+
+def start_local_services(settings: Settings) -> tuple[Settings, list]:
+    started: list = []
+    if not settings.database_url:
+        pg = dev_postgres(settings.var_dir)
+        if not pg.is_running():
+            print(f"Запускаю PostgreSQL ({pg.data_dir}, порт {pg.port})…", flush=True)
+            pg.start()
+            started.append(pg)
+        settings = replace(settings, database_url=pg.url)
+    if not settings.redis_url:
+        redis = dev_redis(settings.var_dir)
+        if not redis.is_running():
+            print(f"Запускаю Redis ({redis.data_dir}, порт {redis.port})…", flush=True)
+            redis.start()
+            started.append(redis)
+        settings = replace(settings, redis_url=redis.url)
+    return settings, started
+
+
+async def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from aquabill.demo.pbx import DemoPbx
+    from aquabill.demo.tenant import DEMO_ADMIN, ensure_demo, ensure_platform_admin
+    from aquabill.platform.app import create_app
+    from aquabill.platform.jobs.worker import build_worker
+    from aquabill.platform.serving import uvicorn_options
+    from aquabill.platform.state import Core
+    from aquabill.tenants.provisioning import migrate_all
+
+    core = Core.open(settings)
+    summary = await migrate_all(core.engines, jobs=settings.migrate_jobs)
+    print(f"Миграции: применено {len(summary.applied)}, без изменений {len(summary.skipped)}, "
+          f"ошибок {len(summary.failed)}", flush=True)
+    tenant, created = await ensure_demo(core)
+    await ensure_platform_admin(core, "platform", "platform12345")
+    host = f"{tenant.slug}.{settings.domain}" if settings.domain == "localhost" else settings.host
+    print("\n".join([
+        "",
+        f"Демо-организация «{tenant.name}» {'создана' if created else 'уже есть'}.",
+        f"  Страницы:  http://{host}:{settings.port}/  (или http://{settings.host}:{settings.port}/login,",
+        f"             код организации «{tenant.slug}»)",
+        f"  Вход:      логин «{DEMO_ADMIN[0]}», пароль «{DEMO_ADMIN[1]}»",
+        f"  API:       http://{settings.host}:{settings.port}/schema (OpenAPI)",
+        "  Админ платформы: platform / platform12345",
+        "Остановка: Ctrl-C",
+        "",
+    ]), flush=True)
+    pbx = DemoPbx()
+    pbx_port = await pbx.start(core, tenant)
+    print(f"Демо-АТС (AMI) на 127.0.0.1:{pbx_port}: кнопка «Симулировать звонок» в разделе «Контакт-центр».",
+          flush=True)
+    worker = build_worker(core)
+    worker_task = asyncio.create_task(worker.async_run())
+    app = create_app(settings)
+    app.state.demo_pbx = pbx
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
+                                           log_level="info", **uvicorn_options()))
+    try:
+        await server.serve()
+    finally:
+        with contextlib.suppress(Exception):
+            await pbx.stop()
+        worker_task.cancel()
+        with contextlib.suppress(BaseException):
+            await worker_task
+        with contextlib.suppress(Exception):
+            await worker.close()
+        await core.close()
+
+
+def _terminate(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def run_dev(settings: Settings) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown: turn it into the same path as Ctrl-C.
+    signal.signal(signal.SIGTERM, _terminate)
+    settings, started = start_local_services(settings)
+    try:
+        asyncio.run(_serve(settings))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for service in reversed(started):
+            print(f"Останавливаю {type(service).__name__}…", flush=True)
+            service.stop()
