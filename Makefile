@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install system-deps lint bench clean
+.PHONY: run test install system-deps lint bench fuzz clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; fi; exit $$rc
+
+# A longer fuzz of the whole API than the suite's (AQUABILL_FUZZ_EXAMPLES examples per operation and mode).
+fuzz: $(STAMP) system-deps
+	AQUABILL_FUZZ_EXAMPLES=$${AQUABILL_FUZZ_EXAMPLES:-30} $(BIN)/python -m pytest -q tests/integration/platform/test_api_fuzz.py
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/tenants.py

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from aquabill.platform.config import Settings
+from aquabill.platform.config import Settings, apply_run_tuning
 
 app = typer.Typer(help="Аквабилл: биллинг и обслуживание абонентов водоканалов.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Организации (тенанты).", no_args_is_help=True)
@@ -22,7 +22,9 @@ app.add_typer(users_app, name="users")
 def _settings() -> Settings:
     from aquabill.devserver.run import with_dev_defaults
 
-    return with_dev_defaults(Settings.from_env())
+    settings = with_dev_defaults(Settings.from_env())
+    apply_run_tuning(settings)  # the CLI's runs (bill, payments-import) use the same tuning as the worker's
+    return settings
 
 
 def _run(coro_fn):
@@ -50,14 +52,20 @@ def dev() -> None:
 
 @app.command()
 def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
-    """Веб-приложение (DATABASE_URL и REDIS_URL обязательны в эксплуатации)."""
+    """Веб-приложение в нескольких процессах (AQUABILL_WEB_WORKERS, по умолчанию по числу ядер);
+    DATABASE_URL и REDIS_URL обязательны в эксплуатации."""
+    import os
+
     import uvicorn
 
-    from aquabill.platform.app import create_app
-    from aquabill.platform.serving import uvicorn_options
+    from aquabill.platform.serving import APP_FACTORY, uvicorn_options, web_workers
 
     s = _settings()
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, **uvicorn_options())
+    # Each worker process builds its app from the environment: hand it the URLs resolved here (the local
+    # development servers when none were given).
+    os.environ.update(DATABASE_URL=s.database_url, REDIS_URL=s.redis_url)
+    uvicorn.run(APP_FACTORY, factory=True, workers=web_workers(s), host=host or s.host, port=port or s.port,
+                **uvicorn_options(s))
 
 
 @app.command()
@@ -235,7 +243,7 @@ def payments_import(
     0 — всё загружено, 2 — есть строки с ошибками или повторы, 1 — файл не принят."""
     import json
 
-    from aquabill.billing_core.errors import BillingError
+    from aquabill.base.errors import DomainError
     from aquabill.channels.bank_files.importer import import_payment_file
     from aquabill.tenants.context import tenant_transaction
 
@@ -248,7 +256,7 @@ def payments_import(
 
     try:
         report = _run(go)
-    except BillingError as exc:
+    except DomainError as exc:
         typer.echo(f"Файл не загружен: {exc.message}", err=True)
         raise typer.Exit(1) from exc
     if as_json:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from aquabill.devserver.services import LocalPostgres, free_port
+from aquabill.devserver.services import LocalPostgres, LocalRedis, free_port
 from aquabill.tenants.databases import EngineRegistry, to_async_url
 from aquabill.tenants.migrator import migrate_control
 from aquabill.tenants.provisioning import create_tenant
@@ -86,3 +86,34 @@ async def bench_tenant(slug: str = "bench", name: str = "Бенчмарк") -> A
         await engines.dispose()
         await server.stop()
 
+
+
+def demo_seeder(login: str, password: str):
+    """A tenant seed like the demo tenant of `make run`: an admin, the 320-account town with a year of
+    billing (tariffs, residents, meters and readings, 12 closed months of charges) and appeals."""
+    from datetime import date
+
+    from aquabill.demo.appeals import seed_appeals
+    from aquabill.demo.billing import seed_billing
+    from aquabill.demo.tenant import seed_registry
+    from aquabill.platform.auth.seed import admin_seeder
+
+    admin = admin_seeder(login, password)
+
+    async def seed(conn, tenant) -> None:
+        await admin(conn, tenant)
+        await seed_registry(conn)
+        await seed_billing(conn, today=date.today())
+        await seed_appeals(conn, today=date.today())
+
+    return seed
+
+
+def redis_url_or_local(tmp: Path) -> tuple[str, LocalRedis | None]:
+    """REDIS_URL, or a throwaway local Redis in `tmp` (returned too, to be stopped)."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        return given, None
+    local = LocalRedis(tmp / "redis", free_port(), persist=False)
+    local.start()
+    return local.url, local

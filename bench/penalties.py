@@ -48,6 +48,8 @@ INDEXED = ("charges", "payments", "payment_allocations")
 PAY = ("SELECT a * 24 + k AS id, (DATE '2024-02-10' + make_interval(months => k))::date + ((a * 31 + k * 17) % 161 - 10) "
        "AS paid_on, round((300 + (a * 7 + k * 13) % 500 + 0.37) * (50 + (a + k) % 51) / 100, 2) AS amount, a, k "
        "FROM generate_series(1, :n) a, generate_series(0, 23) k WHERE (a * 3 + k * 7) % 20 < 17")
+# generated charges stand for billing runs' rows: the audit triggers skip them as they skip a run's (t0018)
+AS_RUN = "SELECT set_config('aquabill.charges_audit', 'run', true)"
 CHARGES = ("INSERT INTO charges(account_id, service_id, period, method, amount, days) "
            "SELECT a, s.id, (DATE '2024-01-01' + make_interval(months => k))::date, 'norm', "
            "CASE s.code WHEN 'cold_water' THEN 300 + (a * 7 + k * 13) % 500 ELSE 200 + (a * 11 + k * 5) % 300 END "
@@ -80,6 +82,7 @@ GENERATE = [
 async def _timed(engines, tenant, sql: str, params: dict) -> float:
     t0 = time.perf_counter()
     async with tenant_transaction(engines, tenant) as conn:
+        await conn.execute(text(AS_RUN))  # generated charges stand for a billing run's: not audited per row
         await conn.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
     return time.perf_counter() - t0
 
@@ -102,6 +105,7 @@ async def main() -> int:
             for name, _ in indexes:  # bulk load, then build the indexes once
                 await conn.execute(text(f'DROP INDEX "{name}"'))
             hist = {**base, "k0": 0, "k1": 22, "d0": Period(2024, 1).first_day, "d1": NEW.first_day}
+            await conn.execute(text(AS_RUN))
             for sql in (CHARGES, PAYMENTS, ALLOCATIONS):
                 await conn.execute(text(sql), {k: v for k, v in hist.items() if f":{k}" in sql})
             await conn.execute(text("SELECT setval(pg_get_serial_sequence('payments', 'id'), :m)"), {"m": n * 24 + 24})

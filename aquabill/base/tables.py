@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -67,6 +68,7 @@ audit_log = Table(
     Column("new_row", JSONB),
     Column("user_id", Integer),
     Column("txid", BigInteger),
+    Column("row_hash", LargeBinary),  # sha256 of a payment as inserted (logged by reference, t0018)
 )
 
 jobs = Table(
@@ -84,4 +86,5 @@ jobs = Table(
     Column("created_at", TS),
     Column("started_at", TS),
     Column("finished_at", TS),
+    Column("heartbeat_at", TS),  # refreshed while a worker runs the job (t0017); the sweeper reads it
 )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from aquabill.base.errors import InvalidValue
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Period:
@@ -17,7 +19,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1900 <= self.year <= 2200:
-            raise ValueError(f"Недопустимый расчётный период: {self.year}-{self.month:02d}")
+            raise InvalidValue(f"Недопустимый расчётный период: {self.year}-{self.month:02d}", field="period")
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -27,7 +29,7 @@ class Period:
             m, y = text.split(".") if "." in text else reversed(text.split("-"))
             year, month = int(y), int(m)
         except ValueError as exc:
-            raise ValueError(f"Период «{text}» не распознан: ожидается ГГГГ-ММ") from exc
+            raise InvalidValue(f"Период «{text}» не распознан: ожидается ГГГГ-ММ", field="period") from exc
         return cls(year, month)
 
     @classmethod

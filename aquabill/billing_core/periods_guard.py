@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import ConflictError, PeriodClosedError
+from aquabill.base.errors import Conflict, PeriodClosed
 from aquabill.billing_core.periods import Period
 
 # The house an account, house or meter belongs to (a building meter names its house directly).
@@ -81,7 +81,7 @@ async def ensure_open(conn: AsyncConnection, day: date, *, until: date | None = 
     if found is not None:
         period, division = found
         where = f" по подразделению «{division}»" if division else ""
-        raise PeriodClosedError(
+        raise PeriodClosed(
             f"Период {period} закрыт{where}: {what} не принимается. Изменения в закрытом периоде вносятся "
             "перерасчётом в текущем периоде.", field=field)
 
@@ -97,8 +97,19 @@ async def current_open_period(conn: AsyncConnection) -> Period:
     """`open_period`, refused with a clear error when there is none."""
     found = await open_period(conn)
     if found is None:
-        raise ConflictError("Нет открытого расчётного периода: откройте период (выполните расчёт) и повторите")
+        raise Conflict("Нет открытого расчётного периода: откройте период (выполните расчёт) и повторите")
     return found
+
+
+async def default_period(conn: AsyncConnection, today: date | None = None) -> Period:
+    """The open period; else the month after the latest closed one; else the current month."""
+    row = (await conn.execute(text(
+        "SELECT min(period) FILTER (WHERE status = 'open') AS open, max(period) AS latest FROM periods"))).one()
+    if row.open is not None:
+        return Period.of(row.open)
+    if row.latest is not None:
+        return Period.of(row.latest).next()
+    return Period.of(today or date.today())
 
 
 async def start_period(conn: AsyncConnection, period: Period) -> None:

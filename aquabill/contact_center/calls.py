@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.registry.phones import normalise_phone
-from aquabill.channels.asterisk.calls import CallRecord
+from aquabill.contact_center.call_record import CallRecord
 
 CONNECTION_COLS = "host, port, username, enabled, technology, originate_context, updated_at, updated_by"
 CALL_COLS = ("c.id, c.linkedid, c.uniqueid, c.direction, c.caller, c.caller_normalised, c.called, c.queue, "

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.contact_center.appeals.service import create_appeal
+from aquabill.contact_center.appeals.telephonograms import insert_telephonogram
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SUBJECTS = {
@@ -26,6 +27,9 @@ SOURCES = ["phone", "phone", "phone", "email", "visit", "portal", "bot", "letter
 
 
 async def seed_appeals(conn: AsyncConnection, *, today: date, count: int = 40, seed: int = 7) -> int:
+    """The appeals and telephonograms; nothing when the tenant has appeals already."""
+    if (await conn.execute(text("SELECT EXISTS (SELECT 1 FROM appeals)"))).scalar_one():
+        return 0
     rng = random.Random(seed)
     accounts = (await conn.execute(text(
         "SELECT a.id FROM accounts a ORDER BY a.id"))).scalars().all()
@@ -48,15 +52,13 @@ async def seed_appeals(conn: AsyncConnection, *, today: date, count: int = 40, s
     house, street = (await conn.execute(text(
         "SELECT h.id, h.street_id FROM houses h ORDER BY h.id LIMIT 1"))).one()
     now = datetime.combine(today, time(0), MOSCOW)
-    await conn.execute(text(
-        "INSERT INTO telephonograms(number, from_org, kind, text, valid_from, valid_to) VALUES "
-        "('ТФ-12', 'АО «Теплоснабжение»', 'planned', 'Отключение горячей воды: гидравлические испытания', "
-        ":f1, :t1), ('ТФ-9', 'Электросети', 'emergency', 'Авария на подстанции: насосная станция без питания', "
-        ":f2, :t2)"), {"f1": now - timedelta(days=1), "t1": now + timedelta(days=2),
-                       "f2": now - timedelta(days=20), "t2": now - timedelta(days=19)})
-    await conn.execute(text(
-        "INSERT INTO telephonogram_addresses(telephonogram_id, house_id, street_id) "
-        "SELECT id, CASE WHEN number = 'ТФ-12' THEN CAST(:h AS int) END, "
-        "CASE WHEN number = 'ТФ-9' THEN CAST(:s AS int) END FROM telephonograms WHERE number IN ('ТФ-12', 'ТФ-9')"),
-        {"h": house, "s": street})
+    await insert_telephonogram(conn, number="ТФ-12", from_org="АО «Теплоснабжение»", kind="planned",
+                               body="Отключение горячей воды: гидравлические испытания", valid_from=now - timedelta(days=1),
+                               valid_to=now + timedelta(days=2), received_at=now - timedelta(days=2),
+                               house_ids=[house], street_ids=[], user_id=operator)
+    await insert_telephonogram(conn, number="ТФ-9", from_org="Электросети", kind="emergency",
+                               body="Авария на подстанции: насосная станция без питания",
+                               valid_from=now - timedelta(days=20), valid_to=now - timedelta(days=19),
+                               received_at=now - timedelta(days=20), house_ids=[], street_ids=[street],
+                               user_id=operator)
     return count

@@ -22,7 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.metering.readings import NewReading, record_readings
+from aquabill.billing_core.month_close import close_period
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.periods_guard import start_period
 from aquabill.billing_core.run.service import run_billing
 
 READING_MONTHS = 12  # closed months with readings (and the closed periods)
@@ -120,14 +122,17 @@ async def seed_billing(conn: AsyncConnection, *, today: date | None = None, seed
     runs = 0
     for back in range(BILLED_CLOSED_MONTHS, 0, -1):
         period = _months_back(current, back)
-        await conn.execute(text("INSERT INTO periods(period) VALUES (:p)"), {"p": period.first_day})
+        await start_period(conn, period)
         await run_billing(conn, period)
-        await conn.execute(text("UPDATE periods SET status = 'closed', closed_at = now() WHERE period = :p"),
-                           {"p": period.first_day})
+        if back > 1:
+            await conn.execute(text("UPDATE periods SET status = 'closed', closed_at = now() WHERE period = :p"),
+                               {"p": period.first_day})
+        else:  # last month is closed as staff close it: checks, the close journal, the next month started
+            await close_period(conn, period, accept_warnings=True, today=today)
         runs += 1
     # readings submitted after their month was billed: the open month's run recalculates that month
     await record_readings(conn, held_back, source="portal")
-    await conn.execute(text("INSERT INTO periods(period) VALUES (:p)"), {"p": current.first_day})
+    await start_period(conn, current)
     await run_billing(conn, current)
     return {"accounts": len(accounts), "meters": len(meters), "runs": runs + 1}
 

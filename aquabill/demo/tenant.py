@@ -1,21 +1,24 @@
 """The demo tenant: an admin user and a few hundred realistic accounts of a small town, with a year of
-billing data (demo_billing.py): tariffs, norms, residents, meters and readings, periods and charges."""
+billing data (billing.py): tariffs, norms, residents, meters and readings, periods and charges; and what a
+working utility has (lived_in.py): requisites, bank registries and unidentified payments, appeals, calls,
+requests. `ensure_demo` creates the tenant once and tops an existing one up (idempotent)."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
-from aquabill.demo.appeals import seed_appeals
+from aquabill.demo.appeals import MOSCOW
 from aquabill.demo.billing import seed_billing
+from aquabill.demo.lived_in import seed_lived_in
 from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.state import Core
 from aquabill.tenants import registry
-from aquabill.tenants.context import Tenant
+from aquabill.tenants.context import Tenant, tenant_transaction
 from aquabill.tenants.provisioning import create_tenant
 
 DEMO_SLUG = "demo"
@@ -76,10 +79,12 @@ async def seed_registry(conn: AsyncConnection, *, accounts_count: int = 320, see
 
 
 async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
-    """Create the demo tenant once; later runs reuse it (and its data)."""
+    """Create the demo tenant once; later runs reuse it (and its data), adding only what it lacks."""
     async with core.engines.control.connect() as conn:
         existing = await registry.by_slug(conn, DEMO_SLUG)
     if existing and existing.status == "active":
+        async with tenant_transaction(core.engines, existing) as conn:
+            await seed_lived_in(conn, now=datetime.now(UTC))
         return existing, False
 
     admin = admin_seeder(*DEMO_ADMIN, full_name="Администратор демо")
@@ -87,8 +92,9 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
     async def seed(conn: AsyncConnection, tenant: Tenant) -> None:
         await admin(conn, tenant)
         await seed_registry(conn)
-        await seed_billing(conn, today=date.today())
-        await seed_appeals(conn, today=date.today())
+        now = datetime.now(UTC)
+        await seed_billing(conn, today=now.astimezone(MOSCOW).date())
+        await seed_lived_in(conn, now=now)
 
     return await create_tenant(core.engines, DEMO_SLUG, DEMO_NAME, seed=seed), True
 

@@ -88,10 +88,13 @@ async def _serve(settings: Settings) -> None:
           flush=True)
     worker = build_worker(core)
     worker_task = asyncio.create_task(worker.async_run())
+    # One process, whatever AQUABILL_WEB_WORKERS says: the app shares this process with the demo PBX (its
+    # "simulate a call" button calls the PBX object directly) and the arq worker, and `make run` is for one
+    # person. `aquabill serve` runs the worker processes.
     app = create_app(settings)
     app.state.demo_pbx = pbx
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                           log_level="info", **uvicorn_options()))
+                                           log_level="info", **uvicorn_options(settings)))
     try:
         await server.serve()
     finally:

@@ -15,51 +15,21 @@ from litestar.template import TemplateConfig
 
 from aquabill import __version__
 from aquabill.channels.asterisk.runtime import TelephonySupervisor
-from aquabill.platform.config import Settings
+from aquabill.platform.config import Settings, apply_run_tuning
+from aquabill.platform.jobs.catalogue import load_job_kinds
 from aquabill.platform.realtime import Hub
 from aquabill.platform.state import Core
 from aquabill.platform.web import health
-from aquabill.platform.web.admin import (
-    audit_api,
-    auth_api,
-    divisions_api,
-    jobs_api,
-    pages,
-    platform_api,
-    users_api,
-)
-from aquabill.platform.web.billing import (
-    accounts_api,
-    adjustments_api,
-    card_pages,
-    close_pages,
-    imports_api,
-    month_close_api,
-    penalties_api,
-    receipt_pages,
-    receipts_api,
-    run_pages,
-)
-from aquabill.platform.web.billing import registry_api as billing_api
-from aquabill.platform.web.billing import runs_api as billing_runs_api
-from aquabill.platform.web.contact_center import (
-    appeals_api,
-    appeals_pages,
-    calls_api,
-    calls_pages,
-    console_api,
-    console_pages,
-    mailbox_pages,
-    requests_api,
-    requests_pages,
-    work_calendar_api,
-)
+from aquabill.platform.web.admin.routes import ROUTES as ADMIN
+from aquabill.platform.web.billing.routes import ROUTES as BILLING
+from aquabill.platform.web.contact_center.routes import ROUTES as CONTACT_CENTER
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
-from aquabill.platform.web.live import ws
+from aquabill.platform.web.live.routes import ROUTES as LIVE
 from aquabill.platform.web.live.sessions import OpenSockets
-from aquabill.platform.web.payments import balance_pages, balances_api, payment_pages, payments_api
-from aquabill.platform.web.payments import file_pages as payment_file_pages
+from aquabill.platform.web.paging import check_path_ids
+from aquabill.platform.web.payments.routes import ROUTES as PAYMENTS
+from aquabill.platform.web.shedding import shedding_middleware
 
 HERE = Path(__file__).parent
 
@@ -89,11 +59,13 @@ def _template_filters(engine: JinjaTemplateEngine, settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings are read here (at start-up), not at import time."""
     settings = settings or Settings.from_env()
+    load_job_kinds()
+    apply_run_tuning(settings)
 
     async def on_startup(app: Litestar) -> None:
         core = Core.open(settings)
         app.state.core = core
-        app.state.hub = Hub(core.redis, core.keys)
+        app.state.hub = Hub(core.redis, core.keys, coalesce_ms=settings.ws_coalesce_ms)
         await app.state.hub.start()
         app.state.sockets = OpenSockets(core)
         app.state.sockets.start()
@@ -109,20 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await app.state.core.close()
 
     routes = [
-        *health.ROUTES, *auth_api.ROUTES, *users_api.ROUTES, *audit_api.ROUTES, *jobs_api.ROUTES,
-        *platform_api.ROUTES, *accounts_api.ROUTES, *imports_api.ROUTES, *billing_api.ROUTES, *billing_runs_api.ROUTES, *ws.ROUTES,
-        *pages.ROUTES, *card_pages.ROUTES, *run_pages.ROUTES,
-        *adjustments_api.ROUTES, *receipts_api.ROUTES, *receipt_pages.ROUTES,
-        *balances_api.ROUTES,
-        *penalties_api.ROUTES,
-        *payments_api.ROUTES, *payment_pages.ROUTES, *payment_file_pages.ROUTES, *balance_pages.ROUTES,
-        *calls_api.ROUTES,
-        *month_close_api.ROUTES, *close_pages.ROUTES, *divisions_api.ROUTES,
-        *console_api.ROUTES,
-        *console_pages.ROUTES,
-        *calls_pages.ROUTES,
-        *appeals_api.ROUTES, *appeals_pages.ROUTES, *mailbox_pages.ROUTES,
-        *requests_api.ROUTES, *requests_pages.ROUTES, *work_calendar_api.ROUTES,
+        *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -130,7 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=routes,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        middleware=[auth_middleware],
+        middleware=[shedding_middleware(settings), auth_middleware],  # shedding first: a shed request costs no DB work
+        before_request=check_path_ids,
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=lambda e: _template_filters(e, settings)),

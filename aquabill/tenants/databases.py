@@ -13,6 +13,12 @@ from aquabill.tenants.naming import validate_db_key
 # A connection outside a tenant transaction sees no tenant tables: unqualified names fail closed.
 NO_TENANT_SEARCH_PATH = "aquabill_no_tenant"
 
+# How long a checkout waits for a free connection before it fails (sqlalchemy.exc.TimeoutError, which the
+# web layer answers with 503 and Retry-After). SQLAlchemy's default is 30 s: under overload requests then
+# queue for tens of seconds. A web process keeps its requests within its pool (web/shedding.py), so a wait
+# this long means the database or the pool is saturated; the worker runs fewer jobs than it has connections.
+POOL_TIMEOUT_SECONDS = 2.0
+
 
 def to_async_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
@@ -21,11 +27,12 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> AsyncEngine:
     return create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={
@@ -41,10 +48,11 @@ class UnknownDatabase(LookupError):
 class EngineRegistry:
     """Holds the control engine and lazily opens one engine per registered tenant database."""
 
-    def __init__(self, control_url: str, pool_size: int = 10) -> None:
+    def __init__(self, control_url: str, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
         self.control_url = to_async_url(control_url)
         self.pool_size = pool_size
-        self.control: AsyncEngine = make_engine(self.control_url, pool_size)
+        self.pool_timeout = pool_timeout
+        self.control: AsyncEngine = make_engine(self.control_url, pool_size, pool_timeout)
         self._engines: dict[str, AsyncEngine] = {control.MAIN_DB: self.control}
         self._urls: dict[str, str] = {control.MAIN_DB: self.control_url}
         self._lock = asyncio.Lock()
@@ -67,7 +75,7 @@ class EngineRegistry:
             if row is None or not row.url:
                 raise UnknownDatabase(f"База данных {db_key!r} не зарегистрирована")
             self._urls[db_key] = to_async_url(row.url)
-            self._engines[db_key] = make_engine(row.url, self.pool_size)
+            self._engines[db_key] = make_engine(row.url, self.pool_size, self.pool_timeout)
             return self._engines[db_key]
 
     async def dispose(self) -> None:

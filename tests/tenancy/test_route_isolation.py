@@ -612,7 +612,7 @@ def assert_rejected(r, case: RouteCase, where: str) -> None:
         assert r.status_code == 401, f"{where}: expected 401, got {r.status_code}: {r.text[:500]}"
         assert r.json()["error"]["code"] == "not_authenticated", where
     else:
-        assert r.status_code in (302, 303, 307), f"{where}: expected a redirect to /login: {r.text[:300]}"
+        assert r.status_code == 302, f"{where}: expected a redirect (302) to /login: {r.text[:300]}"
         assert r.headers["location"].startswith("/login"), where
 
 

@@ -1,5 +1,8 @@
 """Adjustments of charges entered by people: one-off charges (spread by area or residents, kopeck-exact),
-storno of charge rows, installment agreements (a debt charged back in monthly instalments)."""
+storno of charge rows, installment agreements (a debt charged back in monthly instalments).
+
+Every charge row written here is audited with the acting user and the time (t0018: the audit triggers of
+`charges` skip only the billing run's own posting statements), as are the documents themselves."""
 
 from aquabill.billing_core.adjustments.installments import (
     cancel_agreement,

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.adjustments.periods import ACTING_USER
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
 from aquabill.billing_core.money import KOPECK, money
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import current_open_period, ensure_open, open_for_posting
@@ -53,20 +53,20 @@ def check_agreement(*, number: str, debt: Decimal, months: int, signed_on: date,
                     note: str) -> None:
     """The terms are well-formed (pure)."""
     if not number or len(number) > 32:
-        raise BillingError("Номер соглашения: от 1 до 32 знаков", field="number")
+        raise Invalid("Номер соглашения: от 1 до 32 знаков", field="number")
     if not debt.is_finite() or debt != money(debt):
-        raise BillingError("Сумма долга указывается в рублях с точностью до копейки", field="debt")
+        raise Invalid("Сумма долга указывается в рублях с точностью до копейки", field="debt")
     if not Decimal(0) < debt < MAX_DEBT:
-        raise BillingError("Сумма долга должна быть больше нуля и меньше 1 000 000 000 ₽", field="debt")
+        raise Invalid("Сумма долга должна быть больше нуля и меньше 1 000 000 000 ₽", field="debt")
     if not 1 <= months <= MAX_MONTHS:
-        raise BillingError(f"Срок рассрочки: от 1 до {MAX_MONTHS} месяцев", field="months")
+        raise Invalid(f"Срок рассрочки: от 1 до {MAX_MONTHS} месяцев", field="months")
     if debt < KOPECK * months:
-        raise BillingError("Ежемесячный платёж получается меньше копейки: уменьшите срок", field="months")
+        raise Invalid("Ежемесячный платёж получается меньше копейки: уменьшите срок", field="months")
     if first_period < Period.of(signed_on):
-        raise BillingError(f"Первый платёж ({first_period}) не может быть раньше месяца подписания "
+        raise Invalid(f"Первый платёж ({first_period}) не может быть раньше месяца подписания "
                            f"({Period.of(signed_on)})", field="first_period")
     if len(note) > MAX_NOTE:
-        raise BillingError(f"Примечание: не более {MAX_NOTE} знаков", field="note")
+        raise Invalid(f"Примечание: не более {MAX_NOTE} знаков", field="note")
 
 
 _POST = """
@@ -90,7 +90,7 @@ async def post_due_instalments(conn: AsyncConnection, period: date, run_id: int 
 async def _default_service(conn: AsyncConnection) -> int:
     found = (await conn.execute(text("SELECT id FROM services WHERE active ORDER BY sort, id LIMIT 1"))).scalar()
     if found is None:
-        raise BillingError("Нет ни одной действующей услуги: укажите услугу", field="service_id")
+        raise Invalid("Нет ни одной действующей услуги: укажите услугу", field="service_id")
     return found
 
 
@@ -112,7 +112,7 @@ async def create_agreement(conn: AsyncConnection, *, account_id: int, number: st
     await ensure_open(conn, period.first_day, until=periods[-1].first_day, what=what, field="signed_on")
     await open_for_posting(conn, period, what=what, field="signed_on")
     if (await conn.execute(text("SELECT 1 FROM installment_agreements WHERE number = :n"), {"n": number})).first():
-        raise ConflictError(f"Соглашение № {number} уже есть", field="number")
+        raise Conflict(f"Соглашение № {number} уже есть", field="number")
     agreement_id = (await conn.execute(text(f"""
         INSERT INTO installment_agreements(account_id, service_id, number, signed_on, period, debt, months,
                                            first_period, note, created_by)
@@ -154,7 +154,7 @@ def _agreement(row) -> dict[str, Any]:
 async def list_agreements(conn: AsyncConnection, *, account_id: int | None = None, status: str | None = None,
                           limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     if status is not None and status not in STATUSES:
-        raise BillingError("Состояние соглашения: active или cancelled", field="status")
+        raise Invalid("Состояние соглашения: active или cancelled", field="status")
     where, params = ["true"], {"l": limit, "o": offset, "a": account_id, "st": status}
     if account_id is not None:
         where.append("g.account_id = :a")
@@ -173,7 +173,7 @@ async def get_agreement(conn: AsyncConnection, agreement_id: int) -> dict[str, A
     the agreement's own rows (the debt moved in, the rest returned on cancel)."""
     row = (await conn.execute(text(f"SELECT {_COLS} FROM {_FROM} WHERE g.id = :id"), {"id": agreement_id})).first()
     if row is None:
-        raise NotFoundError("Соглашение о рассрочке не найдено", field="installment_agreement_id")
+        raise NotFound("Соглашение о рассрочке не найдено", field="installment_agreement_id")
     schedule = await conn.execute(text("""
         SELECT s.seq AS n, to_char(s.period, 'YYYY-MM') AS period, s.amount, c.id AS charge_id, c.id IS NOT NULL AS posted
         FROM installment_schedule s LEFT JOIN charges c ON c.source = 'schedule' AND c.source_id = s.id
@@ -190,16 +190,16 @@ async def cancel_agreement(conn: AsyncConnection, agreement_id: int, *, cancelle
     """Drop the instalments not posted yet and return the rest of the debt in the current open period."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise BillingError(f"Примечание: не более {MAX_NOTE} знаков", field="note")
+        raise Invalid(f"Примечание: не более {MAX_NOTE} знаков", field="note")
     row = (await conn.execute(text(
         "SELECT id, number, account_id, service_id, status, signed_on, debt FROM installment_agreements "
         "WHERE id = :id FOR UPDATE"), {"id": agreement_id})).first()
     if row is None:
-        raise NotFoundError("Соглашение о рассрочке не найдено", field="installment_agreement_id")
+        raise NotFound("Соглашение о рассрочке не найдено", field="installment_agreement_id")
     if row.status != "active":
-        raise ConflictError(f"Соглашение № {row.number} уже расторгнуто", field="installment_agreement_id")
+        raise Conflict(f"Соглашение № {row.number} уже расторгнуто", field="installment_agreement_id")
     if cancelled_on < row.signed_on:
-        raise BillingError(f"Дата расторжения раньше даты подписания ({row.signed_on:%d.%m.%Y})",
+        raise Invalid(f"Дата расторжения раньше даты подписания ({row.signed_on:%d.%m.%Y})",
                            field="cancelled_on")
     target = await current_open_period(conn)
     posted = (await conn.execute(text(
@@ -208,7 +208,7 @@ async def cancel_agreement(conn: AsyncConnection, agreement_id: int, *, cancelle
         {"id": agreement_id})).scalar_one()
     rest = row.debt - posted
     if rest <= 0:
-        raise ConflictError(f"Все платежи по соглашению № {row.number} уже выставлены: расторгать нечего",
+        raise Conflict(f"Все платежи по соглашению № {row.number} уже выставлены: расторгать нечего",
                             field="installment_agreement_id")
     await conn.execute(text(
         "DELETE FROM installment_schedule s WHERE s.agreement_id = :id "

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.adjustments.periods import ACTING_USER
-from aquabill.billing_core.errors import BillingError, NotFoundError
 from aquabill.billing_core.money import money
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import ensure_open, open_for_posting
@@ -52,34 +52,34 @@ class OneOff:
 def check_one_off(doc: OneOff) -> None:
     """The document is well-formed (pure)."""
     if doc.basis not in BASES:
-        raise BillingError("Способ распределения: area (по площади), residents (по проживающим) или account "
+        raise Invalid("Способ распределения: area (по площади), residents (по проживающим) или account "
                            "(один лицевой счёт)", field="basis")
     if doc.basis == "account":
         if doc.account_id is None:
-            raise BillingError("Укажите лицевой счёт", field="account_id")
+            raise Invalid("Укажите лицевой счёт", field="account_id")
         if doc.house_id is not None:
-            raise BillingError("Для начисления на один лицевой счёт дом не указывается", field="house_id")
+            raise Invalid("Для начисления на один лицевой счёт дом не указывается", field="house_id")
         if doc.rate is not None or doc.total is None:
-            raise BillingError("Укажите сумму начисления (total); ставка применяется только при распределении",
+            raise Invalid("Укажите сумму начисления (total); ставка применяется только при распределении",
                                field="total")
     else:
         if doc.account_id is not None:
-            raise BillingError("При распределении лицевой счёт не указывается: укажите дом или ничего "
+            raise Invalid("При распределении лицевой счёт не указывается: укажите дом или ничего "
                                "(все лицевые счета)", field="account_id")
         if (doc.total is None) == (doc.rate is None):
-            raise BillingError("Укажите либо сумму для распределения (total), либо ставку (rate)", field="total")
+            raise Invalid("Укажите либо сумму для распределения (total), либо ставку (rate)", field="total")
     if doc.total is not None:
         if not doc.total.is_finite() or doc.total != money(doc.total):
-            raise BillingError("Сумма указывается в рублях с точностью до копейки", field="total")
+            raise Invalid("Сумма указывается в рублях с точностью до копейки", field="total")
         if doc.total == 0 or abs(doc.total) >= MAX_AMOUNT:
-            raise BillingError("Сумма должна быть ненулевой и меньше 1 000 000 000 ₽", field="total")
+            raise Invalid("Сумма должна быть ненулевой и меньше 1 000 000 000 ₽", field="total")
     if doc.rate is not None:
         if not doc.rate.is_finite() or doc.rate != doc.rate.quantize(Decimal("0.0001")):
-            raise BillingError("Ставка указывается не более чем с 4 знаками после запятой", field="rate")
+            raise Invalid("Ставка указывается не более чем с 4 знаками после запятой", field="rate")
         if doc.rate == 0 or abs(doc.rate) >= Decimal("100000000"):
-            raise BillingError("Ставка должна быть ненулевой и меньше 100 000 000 ₽", field="rate")
+            raise Invalid("Ставка должна быть ненулевой и меньше 100 000 000 ₽", field="rate")
     if len(doc.note) > MAX_NOTE:
-        raise BillingError(f"Примечание: не более {MAX_NOTE} знаков", field="note")
+        raise Invalid(f"Примечание: не более {MAX_NOTE} знаков", field="note")
 
 
 # accounts of the scope that are open on some day of the period, with their weight on its last day
@@ -176,7 +176,7 @@ async def create_one_off(conn: AsyncConnection, doc: OneOff, *, dry_run: bool = 
     await _spread(conn, doc)
     summary = await _summary(conn, rows_limit)
     if summary["accounts"] == 0:
-        raise BillingError(
+        raise Invalid(
             "Некому начислить: нет открытых лицевых счетов " + ("с площадью" if doc.basis == "area" else
                                                                "с проживающими") + " в периоде "
             + str(doc.period), field="basis")
@@ -232,7 +232,7 @@ async def get_one_off(conn: AsyncConnection, doc_id: int, *, rows_limit: int = P
     """The document with its charge rows (and whether each was reversed)."""
     row = (await conn.execute(text(f"SELECT {_COLS} FROM {_FROM} WHERE d.id = :id"), {"id": doc_id})).first()
     if row is None:
-        raise NotFoundError("Разовое начисление не найдено", field="one_off_charge_id")
+        raise NotFound("Разовое начисление не найдено", field="one_off_charge_id")
     rows = await conn.execute(text("""
         SELECT c.id, c.account_id, a.number AS account_number, c.amount, st.id AS storno_id
         FROM charges c JOIN accounts a ON a.id = c.account_id

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import current_open_period
 from aquabill.billing_core.registry.queries import require_account
@@ -58,12 +58,12 @@ async def _candidates(conn: AsyncConnection, cond: str, params: dict[str, Any]) 
 
 def _check_one(row: _Row) -> None:
     if row.method == "storno":
-        raise BillingError(f"Строка № {row.id} сама является сторно и не сторнируется", field="charge_id")
+        raise Invalid(f"Строка № {row.id} сама является сторно и не сторнируется", field="charge_id")
     if row.method == "installment":
-        raise BillingError("Строки рассрочки не сторнируются: расторгните соглашение о рассрочке",
+        raise Invalid("Строки рассрочки не сторнируются: расторгните соглашение о рассрочке",
                            field="charge_id")
     if row.storno_id is not None:
-        raise ConflictError(f"Начисление № {row.id} уже сторнировано (строка сторно № {row.storno_id})",
+        raise Conflict(f"Начисление № {row.id} уже сторнировано (строка сторно № {row.storno_id})",
                             field="charge_id")
 
 
@@ -71,7 +71,7 @@ def _check_open_period(rows: list[_Row]) -> None:
     computed = [r for r in rows if r.period_status == "open" and r.method in REPLACED_BY_RUN]
     if computed:
         p = Period.of(computed[0].period)
-        raise ConflictError(
+        raise Conflict(
             f"Период {p} открыт: начисления расчёта в нём не сторнируются — они пересчитываются при каждом "
             "расчёте. Исправьте данные и пересчитайте период (или сторнируйте после закрытия периода)",
             field="charge_id")
@@ -83,20 +83,20 @@ async def storno(conn: AsyncConnection, *, charge_id: int | None = None, account
     """Reverse the selected rows; returns the storno rows and their sum."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise BillingError(f"Примечание: не более {MAX_NOTE} знаков", field="note")
+        raise Invalid(f"Примечание: не более {MAX_NOTE} знаков", field="note")
     selectors = sum(x is not None for x in (charge_id, account_id, one_off_id))
     if selectors != 1:
-        raise BillingError("Укажите, что сторнировать: строку начисления (charge_id), лицевой счёт и период "
+        raise Invalid("Укажите, что сторнировать: строку начисления (charge_id), лицевой счёт и период "
                            "(account_id, period) или разовое начисление (one_off_id)", field="charge_id")
     if charge_id is not None:
         rows = await _candidates(conn, "c.id = :id", {"id": charge_id})
         if not rows:
-            raise NotFoundError("Начисление не найдено", field="charge_id")
+            raise NotFound("Начисление не найдено", field="charge_id")
         _check_one(rows[0])
     else:
         if account_id is not None:
             if period is None:
-                raise BillingError("Укажите период, начисления которого сторнируются", field="period")
+                raise Invalid("Укажите период, начисления которого сторнируются", field="period")
             await require_account(conn, account_id)
             cond = "c.account_id = :a AND c.period = :p" + (" AND c.service_id = :s" if service_id is not None else "")
             what = f"лицевого счёта за {period}"
@@ -105,14 +105,14 @@ async def storno(conn: AsyncConnection, *, charge_id: int | None = None, account
             found = (await conn.execute(text("SELECT 1 FROM one_off_charges WHERE id = :id"),
                                         {"id": one_off_id})).first()
             if found is None:
-                raise NotFoundError("Разовое начисление не найдено", field="one_off_id")
+                raise NotFound("Разовое начисление не найдено", field="one_off_id")
             cond, params, what = "c.source = 'one_off' AND c.source_id = :d", {"d": one_off_id}, "документа"
         every = await _candidates(conn, cond, {k: v for k, v in params.items() if f":{k}" in cond})
         rows = [r for r in every if r.method not in NOT_REVERSIBLE and r.storno_id is None]
         if not rows:
             if any(r.storno_id is not None for r in every):
-                raise ConflictError(f"Начисления {what} уже сторнированы", field="charge_id")
-            raise NotFoundError(f"Нет начислений {what}, которые можно сторнировать", field="charge_id")
+                raise Conflict(f"Начисления {what} уже сторнированы", field="charge_id")
+            raise NotFound(f"Нет начислений {what}, которые можно сторнировать", field="charge_id")
     _check_open_period(rows)
     closed = [r.id for r in rows if r.period_status == "closed"]
     target = await current_open_period(conn) if closed else None
@@ -132,7 +132,7 @@ async def storno(conn: AsyncConnection, *, charge_id: int | None = None, account
                   to_char(corrects_period, 'YYYY-MM') AS corrects_period, source_id AS storno_of, note"""),
         {"closed": closed, "target": target.first_day if target else None, "note": note, "ids": ids})).all()
     if len(posted) != len(ids):  # another request reversed some of them meanwhile
-        raise ConflictError("Часть начислений уже сторнирована другим пользователем: обновите данные и повторите",
+        raise Conflict("Часть начислений уже сторнирована другим пользователем: обновите данные и повторите",
                             field="charge_id")
     items = sorted((dict(r._mapping) for r in posted), key=lambda r: r["storno_of"])
     return {"rows": items, "count": len(items), "amount": sum((r["amount"] for r in items), start=0)}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.metering.readings import NewReading, ReadingOutcome, record_readings
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.reference.services import get_service
@@ -42,33 +42,33 @@ class MeterInstall:
 def check_install(m: MeterInstall) -> None:
     """Rules on the stated values alone (pure)."""
     if not (m.serial or "").strip() or len(m.serial.strip()) > 64:
-        raise BillingError("Укажите заводской номер счётчика (до 64 знаков)", field="serial")
+        raise Invalid("Укажите заводской номер счётчика (до 64 знаков)", field="serial")
     if not 1 <= m.digits <= 12:
-        raise BillingError("Разрядность счётчика: от 1 до 12 знаков до запятой", field="digits")
+        raise Invalid("Разрядность счётчика: от 1 до 12 знаков до запятой", field="digits")
     if not 0 <= m.fraction_digits <= 4:
-        raise BillingError("Знаков после запятой: от 0 до 4", field="fraction_digits")
+        raise Invalid("Знаков после запятой: от 0 до 4", field="fraction_digits")
     value = m.initial_reading
     if not value.is_finite() or value < 0:
-        raise BillingError("Начальное показание не может быть отрицательным", field="initial_reading")
+        raise Invalid("Начальное показание не может быть отрицательным", field="initial_reading")
     if value >= Decimal(10) ** m.digits:
-        raise BillingError(f"Начальное показание {value} превышает разрядность счётчика ({m.digits} знаков)",
+        raise Invalid(f"Начальное показание {value} превышает разрядность счётчика ({m.digits} знаков)",
                            field="initial_reading")
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > m.fraction_digits:
-        raise BillingError(f"Начальное показание: не более {m.fraction_digits} знаков после запятой",
+        raise Invalid(f"Начальное показание: не более {m.fraction_digits} знаков после запятой",
                            field="initial_reading")
     if m.verified_until is not None and m.verified_until <= m.installed_on:
-        raise BillingError("Дата следующей поверки должна быть позже даты установки", field="verified_until")
+        raise Invalid("Дата следующей поверки должна быть позже даты установки", field="verified_until")
     _check_seal(m.seal_number, m.sealed_on, m.installed_on)
 
 
 def _check_seal(number: str | None, sealed_on: date | None, installed_on: date) -> None:
     if number is not None and len(number.strip()) > 64:
-        raise BillingError("Номер пломбы: до 64 знаков", field="seal_number")
+        raise Invalid("Номер пломбы: до 64 знаков", field="seal_number")
     if bool(number and number.strip()) != (sealed_on is not None):
-        raise BillingError("Укажите и номер пломбы, и дату опломбирования", field="sealed_on")
+        raise Invalid("Укажите и номер пломбы, и дату опломбирования", field="sealed_on")
     if sealed_on is not None and sealed_on < installed_on:
-        raise BillingError("Дата опломбирования не может быть раньше установки счётчика", field="sealed_on")
+        raise Invalid("Дата опломбирования не может быть раньше установки счётчика", field="sealed_on")
 
 
 def meter_state(m: dict[str, Any], today: date) -> str:
@@ -152,7 +152,7 @@ async def get_meter(conn: AsyncConnection, meter_id: int, *, lock: bool = False)
         await conn.execute(text("SELECT id FROM meters WHERE id = :id FOR UPDATE"), {"id": meter_id})
     row = (await conn.execute(text(f"{_SELECT} WHERE m.id = :id"), {"id": meter_id})).first()
     if row is None:
-        raise NotFoundError("Счётчик не найден", field="meter_id")
+        raise NotFound("Счётчик не найден", field="meter_id")
     return _row(row, date.today())
 
 
@@ -167,7 +167,7 @@ async def _insert(conn: AsyncConnection, m: MeterInstall, *, kind: str, service_
         {"serial": serial, "service_id": service_id, "on": m.installed_on, "replaces": replaces_id})).first()
     if busy is not None:
         where = f" (лицевой счёт {busy.number})" if busy.number else ""
-        raise ConflictError(f"Счётчик № {serial} этой услуги уже установлен с {busy.installed_on:%d.%m.%Y}{where}",
+        raise Conflict(f"Счётчик № {serial} этой услуги уже установлен с {busy.installed_on:%d.%m.%Y}{where}",
                             field="serial")
     return (await conn.execute(text("""
         INSERT INTO meters(kind, account_id, house_id, service_id, serial, digits, fraction_digits, reversible,
@@ -186,21 +186,21 @@ async def install_meter(conn: AsyncConnection, m: MeterInstall, *, service_id: i
                         account_id: int | None = None, house_id: int | None = None) -> dict[str, Any]:
     """A meter on an account (individual or communal) or a building meter on a house."""
     if kind not in METER_KINDS:
-        raise BillingError("Вид счётчика: " + ", ".join(METER_KINDS), field="kind")
+        raise Invalid("Вид счётчика: " + ", ".join(METER_KINDS), field="kind")
     if kind == "building":
         if house_id is None or account_id is not None:
-            raise BillingError("Общедомовой счётчик устанавливается на дом: укажите house_id (без лицевого счёта)",
+            raise Invalid("Общедомовой счётчик устанавливается на дом: укажите house_id (без лицевого счёта)",
                                field="house_id")
         if not (await conn.execute(text("SELECT EXISTS (SELECT 1 FROM houses WHERE id = :id)"),
                                    {"id": house_id})).scalar_one():
-            raise NotFoundError("Дом не найден", field="house_id")
+            raise NotFound("Дом не найден", field="house_id")
     else:
         if account_id is None or house_id is not None:
-            raise BillingError("Счётчик устанавливается на лицевой счёт: укажите account_id (без дома)",
+            raise Invalid("Счётчик устанавливается на лицевой счёт: укажите account_id (без дома)",
                                field="account_id")
         if not (await conn.execute(text("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = :id)"),
                                    {"id": account_id})).scalar_one():
-            raise NotFoundError("Лицевой счёт не найден", field="account_id")
+            raise NotFound("Лицевой счёт не найден", field="account_id")
     await get_service(conn, service_id)
     check_install(m)
     await ensure_open(conn, m.installed_on, what=f"установка счётчика {m.installed_on:%d.%m.%Y}",
@@ -223,18 +223,18 @@ async def replace_meter(conn: AsyncConnection, meter_id: int, *, removed_on: dat
     """
     old = await get_meter(conn, meter_id, lock=True)
     if old["removed_on"] is not None:
-        raise ConflictError(f"Счётчик № {old['serial']} уже снят {old['removed_on']:%d.%m.%Y}", field="meter_id")
+        raise Conflict(f"Счётчик № {old['serial']} уже снят {old['removed_on']:%d.%m.%Y}", field="meter_id")
     if removed_on < old["installed_on"]:
-        raise BillingError(f"Дата снятия раньше установки счётчика ({old['installed_on']:%d.%m.%Y})",
+        raise Invalid(f"Дата снятия раньше установки счётчика ({old['installed_on']:%d.%m.%Y})",
                            field="removed_on")
     if new.installed_on < removed_on:
-        raise BillingError("Новый счётчик не может быть установлен раньше снятия старого", field="installed_on")
+        raise Invalid("Новый счётчик не может быть установлен раньше снятия старого", field="installed_on")
     check_install(new)
     later = (await conn.execute(text(
         "SELECT read_on FROM readings WHERE meter_id = :id AND status = 'accepted' AND read_on > :d "
         "ORDER BY read_on LIMIT 1"), {"id": meter_id, "d": removed_on})).scalar()
     if later is not None:
-        raise BillingError(f"У счётчика есть принятое показание позже даты снятия ({later:%d.%m.%Y})",
+        raise Invalid(f"У счётчика есть принятое показание позже даты снятия ({later:%d.%m.%Y})",
                            field="removed_on")
     await ensure_open(conn, removed_on, what=f"снятие счётчика {removed_on:%d.%m.%Y}", field="removed_on",
                       meter_id=meter_id)
@@ -243,7 +243,7 @@ async def replace_meter(conn: AsyncConnection, meter_id: int, *, removed_on: dat
     [final] = await record_readings(conn, [NewReading(meter_id, removed_on, final_reading)], source="operator",
                                     user_id=user_id)
     if final.status == "rejected":
-        raise BillingError(f"Конечное показание не принято: {final.reason}", field="final_reading")
+        raise Invalid(f"Конечное показание не принято: {final.reason}", field="final_reading")
     await conn.execute(text("UPDATE meters SET removed_on = :d WHERE id = :id"), {"d": removed_on, "id": meter_id})
     new_id = await _insert(conn, new, kind=old["kind"], service_id=old["service_id"], account_id=old["account_id"],
                            house_id=old["house_id"], replaces_id=meter_id)
@@ -255,12 +255,12 @@ async def mark_failed(conn: AsyncConnection, meter_id: int, failed_on: date) -> 
     """From `failed_on` the meter is out of order (billing uses the average, then the norm)."""
     m = await get_meter(conn, meter_id, lock=True)
     if m["removed_on"] is not None:
-        raise ConflictError(f"Счётчик № {m['serial']} снят {m['removed_on']:%d.%m.%Y}", field="meter_id")
+        raise Conflict(f"Счётчик № {m['serial']} снят {m['removed_on']:%d.%m.%Y}", field="meter_id")
     if m["failed_on"] is not None:
-        raise ConflictError(f"Счётчик № {m['serial']} уже отмечен неисправным с {m['failed_on']:%d.%m.%Y}",
+        raise Conflict(f"Счётчик № {m['serial']} уже отмечен неисправным с {m['failed_on']:%d.%m.%Y}",
                             field="meter_id")
     if failed_on < m["installed_on"]:
-        raise BillingError(f"Дата неисправности раньше установки счётчика ({m['installed_on']:%d.%m.%Y})",
+        raise Invalid(f"Дата неисправности раньше установки счётчика ({m['installed_on']:%d.%m.%Y})",
                            field="failed_on")
     await ensure_open(conn, failed_on, what=f"неисправность счётчика с {failed_on:%d.%m.%Y}", field="failed_on",
                       meter_id=meter_id)
@@ -273,9 +273,9 @@ async def update_verification(conn: AsyncConnection, meter_id: int, *, verified_
     """A new verification date and/or a new seal (number and date together); unstated values are kept."""
     m = await get_meter(conn, meter_id, lock=True)
     if verified_until is None and seal_number is None and sealed_on is None:
-        raise BillingError("Укажите дату следующей поверки или пломбу", field="verified_until")
+        raise Invalid("Укажите дату следующей поверки или пломбу", field="verified_until")
     if verified_until is not None and verified_until <= m["installed_on"]:
-        raise BillingError("Дата следующей поверки должна быть позже даты установки", field="verified_until")
+        raise Invalid("Дата следующей поверки должна быть позже даты установки", field="verified_until")
     if seal_number is not None or sealed_on is not None:
         _check_seal(seal_number, sealed_on, m["installed_on"])
     await conn.execute(text(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.metering.readings import NewReading, record_readings
 from aquabill.billing_core.metering.validation import (
     DEFAULT_MAX_DAILY_M3,
@@ -32,9 +32,9 @@ def parse_reading_value(raw: str | Decimal | int) -> Decimal:
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().replace(",", ".").replace(" ", ""))
     except InvalidOperation as exc:
-        raise BillingError(f"Показание «{raw}» не является числом", field="value") from exc
+        raise Invalid(f"Показание «{raw}» не является числом", field="value") from exc
     if not value.is_finite():
-        raise BillingError(f"Показание «{raw}» не является числом", field="value")
+        raise Invalid(f"Показание «{raw}» не является числом", field="value")
     return value
 
 
@@ -77,7 +77,7 @@ async def list_readings(conn: AsyncConnection, *, meter_id: int | None = None, a
 async def get_reading(conn: AsyncConnection, reading_id: int) -> dict[str, Any]:
     row = (await conn.execute(text(f"{_SELECT} WHERE r.id = :id"), {"id": reading_id})).first()
     if row is None:
-        raise NotFoundError("Показание не найдено", field="reading_id")
+        raise NotFound("Показание не найдено", field="reading_id")
     return _row(row)
 
 
@@ -87,9 +87,9 @@ async def add_reading(conn: AsyncConnection, meter_id: int, *, read_on: date, va
     Resubmitting the same reading stores nothing and answers with the existing one (`duplicate`)."""
     if not (await conn.execute(text("SELECT EXISTS (SELECT 1 FROM meters WHERE id = :id)"),
                                {"id": meter_id})).scalar_one():
-        raise NotFoundError("Счётчик не найден", field="meter_id")
+        raise NotFound("Счётчик не найден", field="meter_id")
     if source not in SOURCES:
-        raise BillingError("Источник показания: " + ", ".join(SOURCES), field="source")
+        raise Invalid("Источник показания: " + ", ".join(SOURCES), field="source")
     value = parse_reading_value(value)
     await ensure_open(conn, read_on, what=f"показание на {read_on:%d.%m.%Y}", field="read_on", meter_id=meter_id)
     [outcome] = await record_readings(conn, [NewReading(meter_id, read_on, value)], source=source, user_id=user_id)
@@ -120,9 +120,9 @@ async def confirm_reading(conn: AsyncConnection, reading_id: int) -> dict[str, A
         "FROM readings r JOIN meters m ON m.id = r.meter_id WHERE r.id = :id FOR UPDATE OF r, m"),
         {"id": reading_id})).first()
     if row is None:
-        raise NotFoundError("Показание не найдено", field="reading_id")
+        raise NotFound("Показание не найдено", field="reading_id")
     if row.status != ReadingStatus.FLAGGED:
-        raise ConflictError(f"Подтвердить можно только показание на проверке; это показание: "
+        raise Conflict(f"Подтвердить можно только показание на проверке; это показание: "
                             f"«{STATUSES.get(row.status, row.status)}»", field="reading_id")
     await ensure_open(conn, row.read_on, what=f"показание на {row.read_on:%d.%m.%Y}", field="read_on",
                       meter_id=row.meter_id)
@@ -130,14 +130,14 @@ async def confirm_reading(conn: AsyncConnection, reading_id: int) -> dict[str, A
         "SELECT read_on, value FROM readings WHERE meter_id = :m AND status = 'accepted' AND id <> :id "
         "ORDER BY read_on"), {"m": row.meter_id, "id": reading_id})]
     if any(k.read_on == row.read_on for k in accepted):
-        raise ConflictError(f"На {row.read_on:%d.%m.%Y} у счётчика уже есть принятое показание", field="reading_id")
+        raise Conflict(f"На {row.read_on:%d.%m.%Y} у счётчика уже есть принятое показание", field="reading_id")
     previous = max((k for k in accepted if k.read_on < row.read_on), key=lambda k: k.read_on, default=None)
     following = min((k for k in accepted if k.read_on > row.read_on), key=lambda k: k.read_on, default=None)
     spec = MeterSpec(row.digits, row.fraction_digits, row.installed_on, row.initial_reading, row.removed_on,
                      row.reversible)
     check = check_reading(spec, row.value, row.read_on, previous, following, max_daily_m3=await _max_daily(conn))
     if check.status is ReadingStatus.REJECTED:
-        raise BillingError(f"Показание не может быть принято: {check.reason}", field="reading_id")
+        raise Invalid(f"Показание не может быть принято: {check.reason}", field="reading_id")
     await conn.execute(text(
         "UPDATE readings SET status = 'accepted', consumption = :c, rollover = :w, reason = :r WHERE id = :id"),
         {"c": check.consumption, "w": check.rollover, "id": reading_id,

@@ -2,8 +2,8 @@
 tenant or for one division (the houses with that `division_id`), as a count and a sample of labels.
 
 Scope notes: unidentified payments have no account, so that check is tenant-wide in every scope; billing
-runs in the queue are passed in by the caller (the job registry is not the domain's), and unfinished runs
-are counted tenant-wide as well (a whole-tenant run touches every division).
+runs in the queue are passed in by the caller (labelled by `store.queued_runs`), and unfinished runs are
+counted tenant-wide as well (a whole-tenant run touches every division).
 """
 
 from __future__ import annotations

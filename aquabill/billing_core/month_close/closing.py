@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.month_close.catalogue import CheckResult, outcome, refusal
 from aquabill.billing_core.month_close.checks import run_checks
 from aquabill.billing_core.periods import Period
@@ -32,7 +32,7 @@ async def _division(conn: AsyncConnection, division_id: int | None) -> dict[str,
     row = (await conn.execute(text("SELECT id, code, name FROM divisions WHERE id = :id"),
                               {"id": division_id})).first()
     if row is None:
-        raise NotFoundError("Подразделение не найдено", field="division_id")
+        raise NotFound("Подразделение не найдено", field="division_id")
     return dict(row._mapping)
 
 
@@ -40,7 +40,7 @@ async def _lock_period(conn: AsyncConnection, period: Period) -> str:
     status = (await conn.execute(text("SELECT status FROM periods WHERE period = :p FOR UPDATE"),
                                  {"p": period.first_day})).scalar()
     if status is None:
-        raise ConflictError(f"Период {period} ещё не начат: закрыть можно только начатый период", field="period")
+        raise Conflict(f"Период {period} ещё не начат: закрыть можно только начатый период", field="period")
     return status
 
 
@@ -60,7 +60,7 @@ async def check_period(conn: AsyncConnection, period: Period, *, division_id: in
     """Run the checks and store their results (the wizard's «Проверить»)."""
     await _division(conn, division_id)
     if (await conn.execute(text("SELECT 1 FROM periods WHERE period = :p"), {"p": period.first_day})).first() is None:
-        raise ConflictError(f"Период {period} ещё не начат", field="period")
+        raise Conflict(f"Период {period} ещё не начат", field="period")
     results = await run_checks(conn, period, division_id=division_id, today=today, queued_runs=queued_runs)
     return await store_check_run(conn, period, division_id, results)
 
@@ -72,23 +72,23 @@ async def close_period(conn: AsyncConnection, period: Period, *, division_id: in
     division = await _division(conn, division_id)
     status = await _lock_period(conn, period)
     if status == "closed":
-        raise ConflictError(f"Период {period} уже закрыт", field="period")
+        raise Conflict(f"Период {period} уже закрыт", field="period")
     if division is not None and (await conn.execute(text(
             "SELECT 1 FROM period_divisions WHERE period = :p AND division_id = :d AND status = 'closed'"),
             {"p": period.first_day, "d": division_id})).first():
-        raise ConflictError(f"Период {period} уже закрыт по подразделению «{division['name']}»", field="period")
+        raise Conflict(f"Период {period} уже закрыт по подразделению «{division['name']}»", field="period")
     earlier = (await conn.execute(text("""
         SELECT min(pe.period) FROM periods pe WHERE pe.period < :p AND pe.status = 'open'
           AND NOT EXISTS (SELECT 1 FROM period_divisions pd WHERE pd.period = pe.period
                           AND pd.division_id = :d AND pd.status = 'closed')"""),
         {"p": period.first_day, "d": division_id})).scalar()
     if earlier is not None:
-        raise ConflictError(f"Сначала закройте период {Period.of(earlier)}: периоды закрываются по порядку",
+        raise Conflict(f"Сначала закройте период {Period.of(earlier)}: периоды закрываются по порядку",
                             field="period")
     results = await run_checks(conn, period, division_id=division_id, today=today, queued_runs=queued_runs)
     why = refusal(results, accept_warnings=accept_warnings)
     if why is not None:
-        raise ConflictError(why, field="accept_warnings" if outcome(results) == "warn" else "period")
+        raise Conflict(why, field="accept_warnings" if outcome(results) == "warn" else "period")
     check_run = await store_check_run(conn, period, division_id, results)
     p = {"p": period.first_day, "d": division_id}
     if division is None:
@@ -123,19 +123,19 @@ async def reopen_period(conn: AsyncConnection, period: Period, *, division_id: i
     Only the latest closed month can be reopened; the reason is recorded."""
     reason = (reason or "").strip()
     if not reason:
-        raise BillingError("Укажите причину открытия периода", field="reason")
+        raise Invalid("Укажите причину открытия периода", field="reason")
     if len(reason) > 1000:
-        raise BillingError("Причина: не более 1000 знаков", field="reason")
+        raise Invalid("Причина: не более 1000 знаков", field="reason")
     division = await _division(conn, division_id)
     status = await _lock_period(conn, period)
     p = {"p": period.first_day, "d": division_id}
     if division is None:
         if status != "closed":
-            raise ConflictError(f"Период {period} не закрыт", field="period")
+            raise Conflict(f"Период {period} не закрыт", field="period")
         later = (await conn.execute(text("SELECT min(period) FROM periods WHERE period > :p AND status = 'closed'"),
                                     p)).scalar()
         if later is not None:
-            raise ConflictError(f"Сначала откройте период {Period.of(later)}: открыть можно только последний "
+            raise Conflict(f"Сначала откройте период {Period.of(later)}: открыть можно только последний "
                                 "закрытый период", field="period")
         await conn.execute(text("UPDATE periods SET status = 'open', closed_at = NULL, closed_by = NULL "
                                 "WHERE period = :p"), p)
@@ -143,14 +143,14 @@ async def reopen_period(conn: AsyncConnection, period: Period, *, division_id: i
                                 "WHERE period = :p"), p)
     else:
         if status == "closed":
-            raise ConflictError(f"Период {period} закрыт по всей организации: откройте его целиком",
+            raise Conflict(f"Период {period} закрыт по всей организации: откройте его целиком",
                                 field="division_id")
         found = await conn.execute(text(
             "UPDATE period_divisions SET status = 'open', closed_at = NULL, closed_by = NULL "
             "WHERE period = :p AND division_id = :d "
             "AND status = 'closed'"), p)
         if found.rowcount == 0:
-            raise ConflictError(f"Период {period} не закрыт по подразделению «{division['name']}»",
+            raise Conflict(f"Период {period} не закрыт по подразделению «{division['name']}»",
                                 field="division_id")
     close_id = (await conn.execute(text(f"""
         INSERT INTO period_closes(period, division_id, action, reason, created_by)

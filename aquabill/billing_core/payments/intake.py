@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError, PeriodClosedError
+from aquabill.base.errors import Conflict, Invalid, NotFound, PeriodClosed
 from aquabill.billing_core.metering.readings import NewReading, record_readings
 from aquabill.billing_core.payments import store
 from aquabill.billing_core.payments.allocation import allocate_accounts
@@ -159,13 +159,13 @@ async def roll_back_file(conn: AsyncConnection, file_id: int, *, note: str = "")
     removed, accounts reallocated). Readings the file added stay (they are the meter's history now)."""
     f = await store.get_file(conn, file_id, lock=True)
     if f is None:
-        raise NotFoundError("Файл платежей не найден")
+        raise NotFound("Файл платежей не найден")
     if f["status"] == "rolled_back":
-        raise ConflictError(f"Файл уже откатан {f['rolled_back_at']:%d.%m.%Y %H:%M}")
+        raise Conflict(f"Файл уже откатан {f['rolled_back_at']:%d.%m.%Y %H:%M}")
     closed = await store.file_closed_months(conn, file_id)
     if closed:
         months = ", ".join(str(Period.of(m)) for m in closed)
-        raise PeriodClosedError(f"Период {months} закрыт: откат файла с платежами этого периода не принимается. "
+        raise PeriodClosed(f"Период {months} закрыт: откат файла с платежами этого периода не принимается. "
                                 "Ошибочные платежи сторнируются по одному.")
     accounts = await store.roll_back_file(conn, file_id, note or f"Откат файла {file_id}")
     await allocate(conn, accounts)
@@ -178,18 +178,18 @@ async def roll_back_file(conn: AsyncConnection, file_id: int, *, note: str = "")
 async def _open_account(conn: AsyncConnection, account_id: int, field_name: str = "account_id") -> dict[str, Any]:
     account = await store.account_by_id(conn, account_id)
     if account is None:
-        raise NotFoundError("Лицевой счёт не найден", field=field_name)
+        raise NotFound("Лицевой счёт не найден", field=field_name)
     if account["status"] != "open":
-        raise BillingError(f"Лицевой счёт {account['number']} закрыт", field=field_name)
+        raise Invalid(f"Лицевой счёт {account['number']} закрыт", field=field_name)
     return account
 
 
 async def _agent(conn: AsyncConnection, code: str) -> dict[str, Any]:
     agent = await store.get_agent(conn, code=code)
     if agent is None:
-        raise NotFoundError(f"Платёжный агент «{code}» не найден", field="agent")
+        raise NotFound(f"Платёжный агент «{code}» не найден", field="agent")
     if not agent["active"]:
-        raise BillingError(f"Платёжный агент «{code}» отключён", field="agent")
+        raise Invalid(f"Платёжный агент «{code}» отключён", field="agent")
     return agent
 
 
@@ -208,7 +208,7 @@ async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_
         try:
             hint = payment_hint(parse_payment_string(qr))
         except QrError as exc:
-            raise BillingError(str(exc), field="qr") from exc
+            raise Invalid(str(exc), field="qr") from exc
         amount = amount if amount is not None else hint.amount
         period = period or hint.period
         payer, purpose = hint.payer_name, hint.purpose or note
@@ -229,13 +229,13 @@ async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_
         account_text = account_text or account["number"]
         status = "identified"
     elif not qr:
-        raise BillingError("Укажите лицевой счёт (account_id) или QR-код квитанции (qr)", field="account_id")
+        raise Invalid("Укажите лицевой счёт (account_id) или QR-код квитанции (qr)", field="account_id")
     if amount is None:
-        raise BillingError("Не указана сумма платежа", field="amount")
+        raise Invalid("Не указана сумма платежа", field="amount")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise BillingError("Сумма платежа должна быть больше нуля, с точностью до копеек", field="amount")
+        raise Invalid("Сумма платежа должна быть больше нуля, с точностью до копеек", field="amount")
     if penalty is not None and (penalty < 0 or penalty > amount or penalty != penalty.quantize(Decimal("0.01"))):
-        raise BillingError("Часть платежа на пени: от нуля до суммы платежа, с точностью до копеек", field="penalty")
+        raise Invalid("Часть платежа на пени: от нуля до суммы платежа, с точностью до копеек", field="penalty")
     await ensure_open(conn, paid_on, what=f"платёж от {paid_on:%d.%m.%Y}", field="paid_on", account_id=account_id)
     payment_id = await store.insert_one(
         conn, agent_id=agent_row["id"], source=source, paid_on=paid_on, amount=amount, account_id=account_id,
@@ -250,7 +250,7 @@ async def create_payment(conn: AsyncConnection, *, amount: Decimal | None, paid_
 async def _get(conn: AsyncConnection, payment_id: int, *, lock: bool = False) -> dict[str, Any]:
     p = await store.get_payment(conn, payment_id, lock=lock)
     if p is None:
-        raise NotFoundError("Платёж не найден")
+        raise NotFound("Платёж не найден")
     return p
 
 
@@ -262,7 +262,7 @@ async def storno_payment(conn: AsyncConnection, payment_id: int, *, note: str = 
     """The payment reversed: status storno (the row stays), its allocations removed, the account reallocated."""
     p = await _get(conn, payment_id, lock=True)
     if p["status"] not in LIVE:
-        raise ConflictError(f"Платёж уже {'сторнирован' if p['status'] == 'storno' else 'откатан'}")
+        raise Conflict(f"Платёж уже {'сторнирован' if p['status'] == 'storno' else 'откатан'}")
     await store.set_status(conn, payment_id, status="storno", reason=note or "Сторно")
     await store.delete_allocations(conn, [payment_id])
     await allocate(conn, [p["account_id"]] if p["status"] == "identified" else [])
@@ -275,9 +275,9 @@ async def transfer_payment(conn: AsyncConnection, payment_id: int, account_id: i
     original) on another account; both accounts reallocated."""
     p = await _get(conn, payment_id, lock=True)
     if p["status"] != "identified":
-        raise ConflictError("Перенести можно только опознанный платёж (неопознанный — привязать к счёту)")
+        raise Conflict("Перенести можно только опознанный платёж (неопознанный — привязать к счёту)")
     if p["account_id"] == account_id:
-        raise BillingError("Платёж уже на этом лицевом счёте", field="account_id")
+        raise Invalid("Платёж уже на этом лицевом счёте", field="account_id")
     target = await _open_account(conn, account_id)
     await store.set_status(conn, payment_id, status="storno",
                            reason=f"Перенесён на лицевой счёт {target['number']}" + (f": {note}" if note else ""))
@@ -296,7 +296,7 @@ async def identify_payment(conn: AsyncConnection, payment_id: int, account_id: i
     """An unidentified payment bound to an account by an operator, then allocated."""
     p = await _get(conn, payment_id, lock=True)
     if p["status"] != "unidentified":
-        raise ConflictError("Платёж не в очереди неопознанных")
+        raise Conflict("Платёж не в очереди неопознанных")
     await _open_account(conn, account_id)
     await store.set_status(conn, payment_id, status="identified", reason=note, account_id=account_id,
                            keep_account=False)

@@ -11,13 +11,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import column, table, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.run.compute import RUN_WORK_MEM
+from aquabill.billing_core.run import tuning
 
 AGENT_COLUMNS = ("code", "name", "kind", "inn", "contract", "commission_percent", "file_format", "file_layout",
                  "active")
+_AGENTS = table("payment_agents", column("id"),
+                *(column(c, JSONB if c == "file_layout" else None) for c in AGENT_COLUMNS))
 PAYMENT_COLUMNS = (
     "p.id, p.agent_id, g.code AS agent_code, p.file_id, p.line_no, p.operation_id, p.source, p.paid_on, p.amount, "
     "p.commission, p.account_id, a.number AS account_number, p.account_text, p.period, p.service_id, p.payer, "
@@ -61,23 +64,20 @@ async def get_agent(conn: AsyncConnection, *, agent_id: int | None = None, code:
     return _row(r) if r else None
 
 
-async def insert_agent(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    cols = [c for c in AGENT_COLUMNS if c in values]
-    params = {c: json.dumps(values[c]) if c == "file_layout" else values[c] for c in cols}
-    return (await conn.execute(text(
-        f"INSERT INTO payment_agents({', '.join(cols)}) VALUES "
-        f"({', '.join(f'CAST(:{c} AS jsonb)' if c == 'file_layout' else f':{c}' for c in cols)}) "
-        "ON CONFLICT (code) DO NOTHING RETURNING id"), params)).scalar()
+async def insert_agent(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
+    """The new agent's id; None when an agent with that code already exists."""
+    row = {c: values[c] for c in AGENT_COLUMNS if c in values}
+    return (await conn.execute(insert(_AGENTS).values(row).on_conflict_do_nothing(index_elements=["code"])
+                               .returning(_AGENTS.c.id))).scalar()
 
 
 async def update_agent(conn: AsyncConnection, agent_id: int, values: dict[str, Any]) -> bool:
-    cols = [c for c in AGENT_COLUMNS if c in values and c != "code"]
-    if not cols:
+    """Change the given fields (the code stays); False when there is no such agent."""
+    row = {c: values[c] for c in AGENT_COLUMNS if c in values and c != "code"}
+    if not row:
         return (await get_agent(conn, agent_id=agent_id)) is not None
-    params = {c: json.dumps(values[c]) if c == "file_layout" else values[c] for c in cols}
-    sets = ", ".join(f"{c} = CAST(:{c} AS jsonb)" if c == "file_layout" else f"{c} = :{c}" for c in cols)
-    return (await conn.execute(text(f"UPDATE payment_agents SET {sets} WHERE id = :id RETURNING id"),
-                               {**params, "id": agent_id})).scalar() is not None
+    return (await conn.execute(update(_AGENTS).where(_AGENTS.c.id == agent_id).values(row)
+                               .returning(_AGENTS.c.id))).scalar() is not None
 
 
 # ---- files -----------------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ BULK_LINES = 10_000  # a file with more lines is loaded with `tune_for_bulk`
 async def tune_for_bulk(conn: AsyncConnection) -> None:
     """For the rest of the transaction: sorts and hashes of a big file stay in memory, no JIT compiling
     (it costs more than it saves on these statements)."""
-    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    await conn.execute(text(tuning.work_mem_sql()))
     await conn.execute(text("SET LOCAL jit = off"))
 
 

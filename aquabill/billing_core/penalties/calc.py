@@ -21,16 +21,12 @@ from enum import StrEnum
 
 from aquabill.billing_core.money import money
 from aquabill.billing_core.penalties.rates import KEY_RATES, KeyRate, changes_between, rate_on
-from aquabill.billing_core.penalties.rules import FEDERAL_RULES, PenaltyRules
+from aquabill.billing_core.penalties.rules import FEDERAL_RULES, PenaltyRules, payment_due
 
 GRACE_DAYS = 30  # days 1–30 of delay: no penalty
 LOW_FRACTION_LAST_DAY = 90  # days 31–90: 1/300; from day 91: 1/130
 DENOMINATOR_EARLY = 300
 DENOMINATOR_LATE = 130
-# Art. 155 part 1 as amended: payment "до 15 числа" of the next month from 01.03.2026 (was the 10th,
-# changeable by contract). Reported by finance.rambler.ru and news.mail.ru (2026); the law's number
-# was not checked. Pass `day` to `due_date` to override.
-DUE_DAY_15_FROM = date(2026, 3, 1)
 
 
 class RateDate(StrEnum):
@@ -86,12 +82,10 @@ class PenaltyResult:
 
 
 def due_date(period: date, day: int | None = None) -> date:
-    """Last day to pay for a billing month (`period` = any day of it): the `day`-th of the next month;
-    by default the 10th, the 15th when that month starts on or after 01.03.2026."""
-    nxt = date(period.year + period.month // 12, period.month % 12 + 1, 1)
-    if day is None:
-        day = 15 if nxt >= DUE_DAY_15_FROM else 10
-    return nxt.replace(day=day)
+    """Last day to pay for a billing month (`period` = any day of it): the dated rule of art. 155 part 1
+    (`rules.payment_due`, the same one the receipt prints) — the 10th or the contract's `day` until
+    28.02.2026, the 15th from 01.03.2026."""
+    return payment_due(period, day).on
 
 
 def _parts(amount: Decimal, due: date, payments: Iterable[Payment], calc_date: date,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.money import money
 from aquabill.billing_core.penalties.calc import GRACE_DAYS, Payment, calculate_penalty, due_date
 from aquabill.billing_core.penalties.rules import Moratorium, PenaltyRules
@@ -58,7 +58,7 @@ async def penalty_breakdown(conn: AsyncConnection, account_id: int, period: Peri
             result = calculate_penalty(debts[m], due, pays[m], calc_date, rate_date=cfg["rate_date"],
                                        scope=cfg["scope"], rules=rules, key_rates=key_rates)
         except ValueError as exc:
-            raise BillingError(f"Нет ключевой ставки для расчёта пени: {exc}") from exc
+            raise Invalid(f"Нет ключевой ставки для расчёта пени: {exc}") from exc
         paid = sum((p.amount for p in pays[m] if p.paid_on < calc_date), Decimal(0))
         rest = max(debts[m] - paid, Decimal(0))
         total += result.total

@@ -125,3 +125,58 @@ FEDERAL_RULES = PenaltyRules(
                  "фиксированно или меньшая из 9,5% и ключевой)"),
     ),
 )
+
+
+# ---- when a month's charges are due (art. 155 part 1 of the Housing Code) -------------------------------
+#
+# Until 28.02.2026: "ежемесячно до десятого числа месяца, следующего за истекшим месяцем, если иное не
+# установлено договором управления многоквартирным домом либо решением общего собрания" — the 10th, or the
+# day a contract sets (the tenant's billing setting `payment_due_day`).
+# From 01.03.2026 (the amendment moving the deadline to the 15th; its number was not verified here): "до
+# пятнадцатого числа месяца, следующего за истекшим месяцем", and a contract or a meeting may no longer set
+# another day; payment documents by the 5th. Checked with the stored-pages search on 2026-12-06: rbc.ru
+# rbcfreenews 6995b6649a7947f02bd325f1 (01.03.2026: "закон больше не допускает изменения срока ... договором
+# управления"), finance.rambler.ru 56108313 (01.03.2026), news.mail.ru 70015581 (03.03.2026).
+# Which rule a month falls under is decided by the first day of the month its charges are paid in (the one
+# after the billing month): February 2026 is due on 15.03.2026. Regional digests disagree on February
+# (resbash.ru 25.02.2026: "счета за февраль оплачиваются по старым правилам — до 10 марта"; radio1.ru
+# 07.03.2026 and the St Petersburg housing inspectorate via news.mail.ru 69972721: "до 15 марта"); the
+# later, official reading is coded. Both the penalty calculation and the receipt use `payment_due`.
+
+@dataclass(frozen=True, slots=True)
+class DueDayRule:
+    start: date  # the rule applies to charges paid in months starting on or after this day
+    day: int  # the last day to pay, of the month after the billing month
+    contract_may_change: bool  # whether a contract (the tenant's setting) may name another day
+    source: str
+
+
+DUE_DAY_RULES = (
+    DueDayRule(date(2005, 3, 1), 10, True, "ч. 1 ст. 155 ЖК РФ"),
+    DueDayRule(date(2026, 3, 1), 15, False, "ч. 1 ст. 155 ЖК РФ в редакции, действующей с 01.03.2026"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDue:
+    on: date  # the last day to pay without delay (day 1 of delay is the next day)
+    rule: DueDayRule
+    by_contract: bool  # the tenant's contract day was used instead of the rule's
+
+
+def _month_after(period: date) -> date:
+    return date(period.year + period.month // 12, period.month % 12 + 1, 1)
+
+
+def payment_due(period: date, contract_day: int | None = None, rules: tuple[DueDayRule, ...] = DUE_DAY_RULES
+                ) -> PaymentDue:
+    """When the charges of the billing month `period` (any day of it) are due: the rule in force for the
+    month after it; `contract_day` (the tenant's setting) counts only where that rule lets a contract set
+    the day (a day past the month's end is its last day)."""
+    nxt = _month_after(period)
+    rule = max((r for r in rules if r.start <= nxt), key=lambda r: r.start, default=rules[0])
+    day, by_contract = rule.day, False
+    if contract_day is not None and rule.contract_may_change and contract_day != rule.day:
+        day, by_contract = contract_day, True
+    last = (_month_after(nxt) - nxt).days
+    return PaymentDue(nxt.replace(day=max(1, min(day, last))), rule, by_contract)

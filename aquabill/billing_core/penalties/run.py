@@ -21,15 +21,20 @@ new deferral or key rate) lands as a difference in P. The per-month breakdown of
 demand (detail.py). Re-running an open P replaces its accruals (idempotent; rows already reversed by a
 storno stay and count as accrued, so a reversed penalty is not charged again). A negative difference never
 takes the account's net penalty below zero (after a storno the forgiven part is not refunded twice). A
-closed P is refused: its rows never change. The run holds SHARE locks on charges, allocations and payments.
+closed P is refused: its rows never change.
+
+No table lock (t0018): payments, allocations and charges are written while a run works — it takes the
+recorded changes and reads the tables statement by statement, each statement consistent with the records
+it consumes (state.py); whatever commits meanwhile stays recorded and is applied by the next run. Runs of
+a tenant are serialised (an advisory lock; so is a penalty storno). Before the first run ever the
+triggers record nothing; from the moment a run holds the lock `/penalty_log` they do (t0018:
+`penalty_log_off`), and the run waits for the writers that started without recording.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,7 +43,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.penalties.calc import GRACE_DAYS, PenaltyScope, due_date
 from aquabill.billing_core.penalties.calendar import (
     DIVISOR,
@@ -49,20 +54,20 @@ from aquabill.billing_core.penalties.calendar import (
 )
 from aquabill.billing_core.penalties.rules import Moratorium
 from aquabill.billing_core.penalties.state import (
+    Progress,
     apply_changes,
     build_full,
     fingerprint,
+    no_progress,
     save_meta,
     state_meta,
 )
 from aquabill.billing_core.penalties.store import load_key_rates, load_rules, load_settings
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import open_for_posting
-from aquabill.billing_core.run.compute import RUN_WORK_MEM
+from aquabill.billing_core.run import tuning
 
 # per sort/hash of the run's statements: the billing run's setting (run/compute.py reads the same variable)
-
-Progress = Callable[[float, str], Awaitable[None]]
 
 TEMP = ("pen_f", "pen_group", "pen_later", "pen_calc")
 
@@ -81,10 +86,6 @@ class PenaltyRunResult:
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "period": str(self.period), "rows": self.rows, "accounts": self.accounts,
                 "amount": self.amount, "settings": self.settings, "state": self.state, "timings": self.timings}
-
-
-async def _noop(_pct: float, _msg: str) -> None:
-    return None
 
 
 def month_dues(first: Period, period: Period, due_day: int | None) -> dict[date, date]:
@@ -129,7 +130,7 @@ def _hundredths(value: Decimal) -> int:
     it in bigint (exact; summed in 128 bits), and divides once, by DIVISOR × 100 × 100."""
     scaled = value * 100
     if scaled != scaled.to_integral_value():
-        raise BillingError("Ставки пеней должны иметь не более двух знаков после запятой")
+        raise Invalid("Ставки пеней должны иметь не более двух знаков после запятой")
     return int(scaled)
 
 
@@ -149,7 +150,7 @@ async def _fill_calendar(conn: AsyncConnection, period: Period, cfg: dict[str, A
         cal = build_calendar(calc_date, dues, rules=rules, key_rates=key_rates,
                              rate_date=cfg["rate_date"], groups=groups)
     except NoKeyRate as exc:
-        raise BillingError(str(exc)) from exc
+        raise Invalid(str(exc)) from exc
     await conn.execute(text(
         "CREATE TEMP TABLE pen_f ON COMMIT DROP AS SELECT * FROM unnest(CAST(:g AS integer[]), CAST(:m AS date[]), "
         "CAST(:d AS date[]), CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS t(g, m, day, f300, f130)"),
@@ -224,35 +225,22 @@ SELECT count(*) AS n, coalesce(sum(amount), 0) AS amount FROM ins
 """
 
 
-async def _lock_inputs(conn: AsyncConnection, *, wait_s: float = 600.0) -> None:
-    """SHARE locks on charges, allocations and payments (no change is recorded while the run reads the
-    state) and the tenant's allocation lock, without deadlocking writers that take them in the other order:
-    a billing run writes charges and then allocates; an allocation takes its lock and then writes. The
-    table locks wait for running writers; if the allocation lock is busy, all is released and retried."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        savepoint = await conn.begin_nested()
-        await conn.execute(text("LOCK TABLE charges, payment_allocations, payments IN SHARE MODE"))
-        if (await conn.execute(text(
-                "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '/alloc'), 0)"))).scalar_one():
-            await savepoint.commit()
-            return
-        await savepoint.rollback()
-        if time.monotonic() > deadline:
-            raise ConflictError("Расчёт пеней не начат: идёт разнесение оплат, повторите позже")
-        await asyncio.sleep(0.2)
+async def _lock_run(conn: AsyncConnection) -> None:
+    """One penalty run per tenant at a time (a penalty storno takes the same lock); then the change log's
+    lock (t0018), exclusive until the run commits: before the first run has committed, writers record
+    their changes only while a run holds it, and the run waits here for the writers that started without
+    recording (so they are in what it reads)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/penalties'), 0)"))
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/penalty_log'), 0)"))
 
 
 async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, created_by: int | None = None,
-                        progress: Progress = _noop, full: bool = False) -> PenaltyRunResult:
+                        progress: Progress = no_progress, full: bool = False) -> PenaltyRunResult:
     """Compute and post the penalties of `period` for the whole tenant, in the caller's transaction.
     `full`: rebuild the state from the tables even when the recorded changes would do."""
+    await _lock_run(conn)
     await open_for_posting(conn, period, what="расчёт пеней")
-    # one penalty run per tenant at a time; allocations stay still while it reads them, and no charge,
-    # allocation or payment date changes under it (the state must match the changes recorded after it)
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/penalties'), 0)"))
-    await _lock_inputs(conn)
-    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    await conn.execute(text(tuning.work_mem_sql()))
     await conn.execute(text("SET LOCAL jit = off"))
     cfg = await load_settings(conn)
     shown = {"debt_scope": cfg["scope"].value, "rate_date": cfg["rate_date"].value, "due_day": cfg["due_day"]}
@@ -276,9 +264,9 @@ async def run_penalties(conn: AsyncConnection, period: Period, *, job_id=None, c
     full = full or meta is None or meta.fingerprint != fp or meta.period > p
     await progress(15, "Пересчёт долгов по месяцам возникновения" if full else "Изменения долгов и оплат")
     if full:
-        result.state = {"mode": "full", **await build_full(conn, p, c)}
+        result.state = {"mode": "full", **await build_full(conn, p, c, progress)}
     else:
-        result.state = {"mode": "incremental", **await apply_changes(conn, p, c, regroup=grouped)}
+        result.state = {"mode": "incremental", **await apply_changes(conn, p, c, regroup=grouped, progress=progress)}
     await save_meta(conn, p, c, fp, full=full)
     lap("state")
     await progress(70, "Запись пеней")

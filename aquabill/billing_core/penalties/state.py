@@ -9,12 +9,22 @@ group, month and payment day, which the fingerprint pins — and recomputes from
 where additivity does not hold: payments exceeding the debt (parts clipped in payment order) and accounts
 whose deferral group changed. Changes not due yet (charges posted after the period, payments dated on or
 after the calculation date) stay recorded for a later run.
+
+No table lock: charges, allocations and payments are written while the run works (cashiers, bank files, a
+billing run). What a run applies is consistent with what it leaves for the next one because each
+statement sees one snapshot, and every statement that reads the tables also deletes, in the same
+statement, the recorded changes of the pairs it reads (data-modifying CTEs share the statement's
+snapshot): a change committed before that snapshot is in what it read and its record is gone; a change
+committed after it is in neither, and its record stays for the next run. A change's record commits with
+the change (the triggers run in the writer's transaction), so the records left in penalty_deltas are
+exactly the changes the state does not hold yet.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -25,15 +35,18 @@ from aquabill.billing_core.penalties.calc import RateDate
 from aquabill.billing_core.penalties.rates import KeyRate, rate_on
 from aquabill.billing_core.penalties.rules import Moratorium, PenaltyRules
 
+Progress = Callable[[float, str], Awaitable[None]]
+
 STATE_TEMP = ("pen_delta", "pen_dsum", "pen_join", "pen_redo", "pen_src")
 
 _N = """CAST(coalesce(sum(CAST({amount} * 100 AS bigint) * f.f300), 0) AS bigint) AS n300,
            CAST(coalesce(sum(CAST({amount} * 100 AS bigint) * f.f130), 0) AS bigint) AS n130"""
 
 # every pair (or the pairs of pen_redo) from the tables: charges posted up to :p (any sign), allocations
-# paid before :c, their calendar sums unclipped (clipped below where paid > debt)
-_SOURCE = f"""
-WITH debt AS (
+# paid before :c, their calendar sums unclipped (clipped by _CLIPPED where paid > debt). CTEs `debt` and
+# `pay`, then the pairs' SELECT.
+_SOURCE_CTES = f"""
+debt AS (
     SELECT c.account_id, coalesce(c.corrects_period, c.period) AS m, CAST(sum(c.amount) * 100 AS bigint) AS debt
     FROM charges c {{keys_c}}
     WHERE c.period <= :p
@@ -46,7 +59,8 @@ WITH debt AS (
     LEFT JOIN pen_f f ON f.g = coalesce(pg.g, 0) AND f.m = pa.month_of_origin AND f.day = p.paid_on
     WHERE pa.kind = 'charge' AND pa.month_of_origin IS NOT NULL AND p.paid_on < :c
     GROUP BY 1, 2
-)
+)"""
+_PAIRS = """
 SELECT coalesce(d.account_id, y.account_id) AS account_id, coalesce(d.m, y.m) AS m, coalesce(pg.g, 0) AS g,
        coalesce(d.debt, 0) AS debt_kop, coalesce(y.paid, 0) AS paid_kop, coalesce(y.n300, 0) AS n300,
        coalesce(y.n130, 0) AS n130
@@ -56,11 +70,9 @@ LEFT JOIN pen_group pg ON pg.account_id = coalesce(d.account_id, y.account_id)
 _KEYS_C = "JOIN pen_redo k ON k.account_id = c.account_id AND k.m = coalesce(c.corrects_period, c.period)"
 _KEYS_A = "JOIN pen_redo k ON k.account_id = pa.account_id AND k.m = pa.month_of_origin"
 
-# pairs whose payments exceed the debt: parts clipped in payment order (payments of one day together),
-# as calc._parts does; a debt ≤ 0 takes nothing
-_CLIP = """
-UPDATE {table} c SET n300 = x.n300, n130 = x.n130
-FROM (
+# the n sums of the pairs of `src` whose payments exceed the debt: parts clipped in payment order (payments
+# of one day together), as calc._parts does; a debt ≤ 0 takes nothing
+_CLIPPED = """
     SELECT account_id, m, CAST(coalesce(sum(used * f300), 0) AS bigint) AS n300,
            CAST(coalesce(sum(used * f130), 0) AS bigint) AS n130
     FROM (
@@ -68,7 +80,7 @@ FROM (
         FROM (
             SELECT c.account_id, c.m, c.debt_kop AS debt, p.paid_on, CAST(sum(pa.amount) * 100 AS bigint) AS paid,
                    min(f.f300) AS f300, min(f.f130) AS f130
-            FROM {table} c
+            FROM src c
             JOIN payment_allocations pa ON pa.account_id = c.account_id AND pa.month_of_origin = c.m
                                        AND pa.kind = 'charge'
             JOIN payments p ON p.id = pa.payment_id AND p.paid_on < :c
@@ -78,27 +90,52 @@ FROM (
         ) q
         WINDOW w AS (PARTITION BY q.account_id, q.m ORDER BY q.paid_on)
     ) z
-    GROUP BY 1, 2
-) x
-WHERE c.paid_kop > c.debt_kop AND c.account_id = x.account_id AND c.m = x.m
+    GROUP BY 1, 2"""
+
+# a recorded change is due in this run (the others: posted after the period, paid on or after the
+# calculation date — kept for a later run)
+_DUE = "(period <= :p OR paid_on < :c)"
+
+# The full build, one statement: every record dropped, the changes not due yet recorded anew from the tables
+# (a rebuild of an earlier period has consumed some of them), every pair inserted (unclipped)
+_FULL = f"""
+WITH gone AS (DELETE FROM penalty_deltas),
+later_charges AS (
+    INSERT INTO penalty_deltas(account_id, m, period, amount)
+    SELECT account_id, coalesce(corrects_period, period), period, sum(amount) FROM charges WHERE period > :p
+    GROUP BY 1, 2, 3 HAVING sum(amount) <> 0
+), later_payments AS (
+    INSERT INTO penalty_deltas(account_id, m, paid_on, payment_id, amount)
+    SELECT pa.account_id, pa.month_of_origin, p.paid_on, pa.payment_id, sum(pa.amount)
+    FROM payments p JOIN payment_allocations pa ON pa.payment_id = p.id
+    WHERE p.paid_on >= :c AND pa.kind = 'charge' AND pa.month_of_origin IS NOT NULL GROUP BY 1, 2, 3, 4
+), {_SOURCE_CTES.format(keys_c="", keys_a="")}
+INSERT INTO penalty_state(account_id, m, g, debt_kop, paid_kop, n300, n130)
+{_PAIRS} ORDER BY 1, 2
 """
 
-# changes posted after the period / paid on or after the calculation date: recorded for later runs
-_PENDING = [
-    """INSERT INTO penalty_deltas(account_id, m, period, amount)
-       SELECT account_id, coalesce(corrects_period, period), period, sum(amount) FROM charges WHERE period > :p
-       GROUP BY 1, 2, 3 HAVING sum(amount) <> 0""",
-    """INSERT INTO penalty_deltas(account_id, m, paid_on, payment_id, amount)
-       SELECT pa.account_id, pa.month_of_origin, p.paid_on, pa.payment_id, sum(pa.amount)
-       FROM payments p JOIN payment_allocations pa ON pa.payment_id = p.id
-       WHERE p.paid_on >= :c AND pa.kind = 'charge' AND pa.month_of_origin IS NOT NULL GROUP BY 1, 2, 3, 4""",
-]
+# The pairs of pen_redo from the tables, clipped, into pen_src — with their due records dropped in the same
+# statement (what arrived since the changes were taken is in what this statement reads)
+_RECOMPUTE = f"""
+WITH gone AS (
+    DELETE FROM penalty_deltas d USING pen_redo k WHERE d.account_id = k.account_id AND d.m = k.m AND {_DUE}
+), {_SOURCE_CTES.format(keys_c=_KEYS_C, keys_a=_KEYS_A)},
+src AS MATERIALIZED ({_PAIRS}),
+clipped AS ({_CLIPPED})
+INSERT INTO pen_src(account_id, m, g, debt_kop, paid_kop, n300, n130)
+SELECT s.account_id, s.m, s.g, s.debt_kop, s.paid_kop, coalesce(x.n300, s.n300), coalesce(x.n130, s.n130)
+FROM src s LEFT JOIN clipped x ON x.account_id = s.account_id AND x.m = s.m
+ORDER BY 1, 2
+"""
 
-_TAKE = [
-    # the run holds SHARE locks on every table whose triggers write here: nobody adds a change meanwhile
-    "CREATE TEMP TABLE pen_delta ON COMMIT DROP AS SELECT * FROM penalty_deltas",
-    "TRUNCATE penalty_deltas",
-    "INSERT INTO penalty_deltas SELECT * FROM pen_delta WHERE period > :p OR paid_on >= :c",
+# the due records taken: copied and deleted by one statement, so exactly those committed before it (the
+# sub-statements share its snapshot; a plain copy and delete cost half of a DELETE … RETURNING into the
+# copy); later ones stay. Returns how many records there were, due or not.
+_TAKE = f"""
+WITH gone AS (DELETE FROM penalty_deltas WHERE {_DUE}),
+kept AS (INSERT INTO pen_delta SELECT * FROM penalty_deltas WHERE {_DUE})
+SELECT count(*) FROM penalty_deltas"""
+_SUM = [
     # in kopecks before summing (bigint sums: several times cheaper than numeric over a million changes)
     """CREATE TEMP TABLE pen_dsum ON COMMIT DROP AS
         SELECT account_id, m, g, CAST(coalesce(sum(k) FILTER (WHERE charge), 0) AS bigint) AS debt_kop,
@@ -109,7 +146,6 @@ _TAKE = [
                    CAST(d.amount * 100 AS bigint) AS k, f.f300, f.f130
             FROM pen_delta d LEFT JOIN pen_group pg ON pg.account_id = d.account_id
             LEFT JOIN pen_f f ON f.g = coalesce(pg.g, 0) AND f.m = d.m AND f.day = d.paid_on
-            WHERE d.period <= :p OR d.paid_on < :c
         ) x
         GROUP BY 1, 2, 3
         HAVING sum(k) FILTER (WHERE charge) <> 0 OR sum(k) FILTER (WHERE NOT charge) <> 0
@@ -179,35 +215,54 @@ async def _drop(conn: AsyncConnection) -> None:
         await conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
 
 
-async def build_full(conn: AsyncConnection, p: date, c: date) -> dict[str, int]:
+async def _recompute(conn: AsyncConnection, params: dict[str, date]) -> None:
+    """Replace the state's pairs of pen_redo by their values from the tables (see _RECOMPUTE)."""
+    await conn.execute(text("CREATE TEMP TABLE pen_src (LIKE penalty_state) ON COMMIT DROP"))
+    await conn.execute(text(_RECOMPUTE), params)
+    await conn.execute(text(
+        "DELETE FROM penalty_state s USING pen_redo r WHERE s.account_id = r.account_id AND s.m = r.m"))
+    await conn.execute(text("INSERT INTO penalty_state SELECT account_id, m, g, debt_kop, paid_kop, n300, n130 "
+                            "FROM pen_src ORDER BY 1, 2"))
+
+
+async def no_progress(_pct: float, _msg: str) -> None:
+    return None
+
+
+async def build_full(conn: AsyncConnection, p: date, c: date, progress: Progress = no_progress) -> dict[str, int]:
     """Rebuild the whole state from charges and allocations, as of period `p` and calculation date `c`."""
     await _drop(conn)
     params = {"p": p, "c": c}
-    await conn.execute(text("TRUNCATE penalty_state, penalty_deltas"))
+    await conn.execute(text("TRUNCATE penalty_state"))  # (the run is its only reader and writer)
     await conn.execute(text("ALTER TABLE penalty_state DROP CONSTRAINT penalty_state_pkey"))
-    pairs = (await conn.execute(text(
-        "INSERT INTO penalty_state(account_id, m, g, debt_kop, paid_kop, n300, n130) "
-        + _SOURCE.format(keys_c="", keys_a="") + " ORDER BY 1, 2"), params)).rowcount
+    pairs = (await conn.execute(text(_FULL), params)).rowcount
     await conn.execute(text("ALTER TABLE penalty_state ADD CONSTRAINT penalty_state_pkey PRIMARY KEY (account_id, m)"))
-    clipped = (await conn.execute(text(_CLIP.format(table="penalty_state")), {"c": c})).rowcount
-    for sql in _PENDING:
-        await conn.execute(text(sql), params)
     await conn.execute(text("ANALYZE penalty_state"))
-    return {"pairs": pairs or 0, "clipped": clipped or 0}
+    await conn.execute(text("CREATE TEMP TABLE pen_redo ON COMMIT DROP AS "
+                            "SELECT account_id, m FROM penalty_state WHERE paid_kop > debt_kop"))
+    clipped = (await conn.execute(text("SELECT count(*) FROM pen_redo"))).scalar_one()
+    if clipped:
+        await conn.execute(text("ANALYZE pen_redo"))
+        await progress(40, "Оплаты сверх долга")
+        await _recompute(conn, params)
+    await _drop(conn)
+    return {"pairs": pairs or 0, "clipped": clipped}
 
 
-async def apply_changes(conn: AsyncConnection, p: date, c: date, *, regroup: bool) -> dict[str, int]:
+async def apply_changes(conn: AsyncConnection, p: date, c: date, *, regroup: bool,
+                        progress: Progress = no_progress) -> dict[str, int]:
     """Bring the state to period `p` / calculation date `c` from the recorded changes."""
     await _drop(conn)
     params = {"p": p, "c": c}
-    for sql in _TAKE:
-        await conn.execute(text(sql), params)
+    await conn.execute(text("CREATE TEMP TABLE pen_delta (LIKE penalty_deltas) ON COMMIT DROP"))
+    taken = (await conn.execute(text(_TAKE), params)).scalar_one()
+    for sql in _SUM:
+        await conn.execute(text(sql))
     await _probing(conn, _JOIN)
     await conn.execute(text(_REDO))
     if regroup:
         await conn.execute(text(_REGROUP))
     await conn.execute(text("ANALYZE pen_redo"))
-    taken = (await conn.execute(text("SELECT count(*) FROM pen_delta"))).scalar_one()
     redo = (await conn.execute(text("SELECT count(*) FROM pen_redo"))).scalar_one()
     if redo:
         await conn.execute(text(
@@ -217,13 +272,8 @@ async def apply_changes(conn: AsyncConnection, p: date, c: date, *, regroup: boo
     await _probing(conn, _APPLY[0])
     await conn.execute(text(_APPLY[1]))
     if redo:
-        await conn.execute(text(
-            "CREATE TEMP TABLE pen_src ON COMMIT DROP AS " + _SOURCE.format(keys_c=_KEYS_C, keys_a=_KEYS_A)), params)
-        await conn.execute(text(_CLIP.format(table="pen_src")), {"c": c})
-        await conn.execute(text(
-            "DELETE FROM penalty_state s USING pen_redo r WHERE s.account_id = r.account_id AND s.m = r.m"))
-        await conn.execute(text("INSERT INTO penalty_state SELECT account_id, m, g, debt_kop, paid_kop, n300, n130 "
-                                "FROM pen_src ORDER BY 1, 2"))
+        await progress(40, "Пары, пересчитываемые по таблицам")
+        await _recompute(conn, params)
     await _drop(conn)
     return {"changes": taken, "pairs": applied, "recomputed": redo}
 
@@ -240,4 +290,4 @@ async def save_meta(conn: AsyncConnection, p: date, c: date, fp: str, *, full: b
         + (", full_period = excluded.full_period" if full else "")), {"p": p, "c": c, "f": fp})
 
 
-__all__ = ["apply_changes", "build_full", "fingerprint", "save_meta", "state_meta"]
+__all__ = ["Progress", "apply_changes", "build_full", "fingerprint", "no_progress", "save_meta", "state_meta"]

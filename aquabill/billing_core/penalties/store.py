@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 from aquabill.billing_core.money import money
 from aquabill.billing_core.penalties.calc import PenaltyScope, RateDate
 from aquabill.billing_core.penalties.rates import KeyRate
@@ -61,14 +61,14 @@ async def list_key_rates(conn: AsyncConnection) -> list[dict[str, Any]]:
 async def add_key_rate(conn: AsyncConnection, valid_from: date, rate: Decimal, source: str) -> dict[str, Any]:
     """A new key rate from `valid_from` (penalties already posted change only through the next runs)."""
     if not Decimal(0) <= rate < Decimal(100):
-        raise BillingError("Ключевая ставка должна быть от 0 до 100 % годовых", field="rate")
+        raise Invalid("Ключевая ставка должна быть от 0 до 100 % годовых", field="rate")
     try:
         async with conn.begin_nested():
             row = (await conn.execute(text(
                 "INSERT INTO key_rates(valid_from, rate, source) VALUES (:d, :r, :s) RETURNING id"),
                 {"d": valid_from, "r": rate, "s": source})).scalar_one()
     except IntegrityError as exc:
-        raise ConflictError(f"Ключевая ставка с {valid_from:%d.%m.%Y} уже есть", field="valid_from") from exc
+        raise Conflict(f"Ключевая ставка с {valid_from:%d.%m.%Y} уже есть", field="valid_from") from exc
     return {"id": row, "valid_from": valid_from.isoformat(), "rate": str(rate), "source": source}
 
 
@@ -93,23 +93,23 @@ async def add_deferral(conn: AsyncConnection, *, scope: str, date_from: date, da
     """No penalty accrues on date_from … date_to for the accounts of the houses / improvement category /
     the whole housing stock (taken into account by the next runs of the open period)."""
     if scope not in DEFERRAL_SCOPES:
-        raise BillingError("Область отсрочки: all, houses или improvement", field="scope")
+        raise Invalid("Область отсрочки: all, houses или improvement", field="scope")
     if date_to < date_from:
-        raise BillingError("Конец отсрочки раньше её начала", field="date_to")
+        raise Invalid("Конец отсрочки раньше её начала", field="date_to")
     if not reason.strip():
-        raise BillingError("Укажите основание отсрочки (документ)", field="reason")
+        raise Invalid("Укажите основание отсрочки (документ)", field="reason")
     if scope == "houses":
         ids = sorted(set(house_ids or []))
         found = (await conn.execute(text("SELECT count(*) FROM houses WHERE id = ANY(CAST(:ids AS integer[]))"),
                                     {"ids": ids})).scalar_one()
         if not ids or found != len(ids):
-            raise NotFoundError("Дом не найден", field="house_ids")
+            raise NotFound("Дом не найден", field="house_ids")
         house_ids = ids
     else:
         house_ids = None
     if scope == "improvement":
         if not (improvement or "").strip():
-            raise BillingError("Укажите степень благоустройства", field="improvement")
+            raise Invalid("Укажите степень благоустройства", field="improvement")
     else:
         improvement = None
     row = (await conn.execute(text(
@@ -175,17 +175,17 @@ async def storno_penalties(conn: AsyncConnection, *, reason: str, penalty_id: in
     """Reverse accrual rows (one row, or an account's rows of a period, or all its rows) by storno rows in
     the open period, each at most once; the document (penalty_stornos) is audited."""
     if not reason.strip():
-        raise BillingError("Укажите причину сторно", field="reason")
+        raise Invalid("Укажите причину сторно", field="reason")
     if penalty_id is not None:
         found = (await conn.execute(text("SELECT account_id FROM penalty_charges WHERE id = :id AND kind = 'accrual'"),
                                     {"id": penalty_id})).scalar()
         if found is None:
-            raise NotFoundError("Начисление пени не найдено", field="penalty_id")
+            raise NotFound("Начисление пени не найдено", field="penalty_id")
         account_id = found
     elif account_id is None:
-        raise BillingError("Укажите начисление пени (penalty_id) или лицевой счёт (account_id)", field="account_id")
+        raise Invalid("Укажите начисление пени (penalty_id) или лицевой счёт (account_id)", field="account_id")
     elif not (await conn.execute(text("SELECT 1 FROM accounts WHERE id = :a"), {"a": account_id})).first():
-        raise NotFoundError("Лицевой счёт не найден", field="account_id")
+        raise NotFound("Лицевой счёт не найден", field="account_id")
     target = await current_open_period(conn)
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/penalties'), 0)"))
     cond, params = "pc.account_id = :a", {"a": account_id, "t": target.first_day}
@@ -200,7 +200,7 @@ async def storno_penalties(conn: AsyncConnection, *, reason: str, penalty_id: in
         "AND pc.kind = 'accrual' AND pc.amount <> 0 AND NOT EXISTS "
         "(SELECT 1 FROM penalty_charges s WHERE s.storno_of = pc.id)"), params)).one()
     if todo.n == 0:
-        raise ConflictError("Нет начислений пени для сторно (уже сторнированы или не найдены)")
+        raise Conflict("Нет начислений пени для сторно (уже сторнированы или не найдены)")
     storno_id = (await conn.execute(text(
         "INSERT INTO penalty_stornos(period, account_id, rows, amount, reason, created_by) "
         "VALUES (:t, :a, :n, :x, :r, :u) RETURNING id"),
@@ -237,3 +237,22 @@ async def penalty_turnover(conn: AsyncConnection, first: Period, last: Period, *
     closing = opening + Decimal(row.charged) + Decimal(row.storno) - Decimal(paid.within)
     return {"opening": _m(opening), "charged": _m(row.charged), "storno": _m(row.storno),
             "paid": _m(paid.within), "closing": _m(closing)}
+
+
+async def list_runs(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Penalty runs, newest first."""
+    rows = (await conn.execute(text(
+        "SELECT id, to_char(period, 'YYYY-MM') AS period, status, job_id, settings, accounts, rows, amount, stats, "
+        "created_by, started_at, finished_at FROM penalty_runs ORDER BY id DESC LIMIT :l OFFSET :o"),
+        {"l": limit, "o": offset})).all()
+    total = (await conn.execute(text("SELECT count(*) FROM penalty_runs"))).scalar_one()
+    items = [{**dict(r._mapping), "amount": str(r.amount), "job_id": str(r.job_id) if r.job_id else None}
+             for r in rows]
+    return items, total
+
+
+async def last_run_period(conn: AsyncConnection) -> Period | None:
+    """The period of the last finished penalty run."""
+    last = (await conn.execute(text(
+        "SELECT period FROM penalty_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1"))).scalar()
+    return Period.of(last) if last else None

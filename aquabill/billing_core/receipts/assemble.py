@@ -6,22 +6,27 @@ receipt reconciles to the kopeck with charges and payments: per service closing 
 recalculated − paid; the account's advance is its own line (a credit, negative). Penalties come from the
 penalty balance (charged, storno, paid by allocations of kind 'penalty'), never mixed into the services.
 To pay = (Σ closing of the services and the advance) + the penalty balance, not below zero.
+The due date and its text come from the dated rule of art. 155 part 1 (`penalties.rules.payment_due`, the
+one the penalty run uses) with the tenant's contract day (`payment_due_day`) where that rule allows one.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import NotFoundError
+from aquabill.base.errors import NotFound
 from aquabill.billing_core.money import money as to_money
 from aquabill.billing_core.money import volume as to_volume
 from aquabill.billing_core.payments.balances import TurnoverScope, turnover
 from aquabill.billing_core.payments.qr import QrError, build_payment_string
+from aquabill.billing_core.penalties.rules import PaymentDue, payment_due
+from aquabill.billing_core.penalties.store import load_settings as load_penalty_settings
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.receipts.requisites import PayeeRequisites, load_requisites
 from aquabill.billing_core.registry import account_card
@@ -53,6 +58,8 @@ class Receipt:
     totals: dict[str, Decimal]
     penalty: dict[str, Decimal]
     due: Decimal
+    pay_by: date | None = None  # the last day to pay without delay
+    pay_by_text: str = ""  # what the receipt says about it
     qr: str | None = None  # the GOST R 56042 payment string
     qr_problem: str | None = None  # why there is none (no requisites, …)
 
@@ -67,6 +74,7 @@ class Receipt:
             "lines": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(line).items()}
                       for line in self.lines],
             "totals": money(self.totals), "penalty": money(self.penalty), "due": str(self.due),
+            "pay_by": self.pay_by.isoformat() if self.pay_by else None, "pay_by_text": self.pay_by_text,
             "qr": self.qr, "qr_problem": self.qr_problem,
         }
 
@@ -75,10 +83,17 @@ def _d(value: Any) -> Decimal:
     return to_money(str(value or 0))
 
 
+def pay_by_text(due: PaymentDue) -> str:
+    """The receipt's sentence on the due date, from the dated rule that gave it."""
+    basis = "срок по договору" if due.by_contract else due.rule.source
+    return (f"Оплатите до {due.on:%d.%m.%Y} включительно: до {due.on.day}-го числа месяца, следующего "
+            f"за расчётным ({basis}).")
+
+
 async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) -> Receipt:
     card = await account_card(conn, account_id)
     if card is None:
-        raise NotFoundError(f"Лицевой счёт #{account_id} не найден")
+        raise NotFound(f"Лицевой счёт #{account_id} не найден")
     account = {"id": card["id"], "number": card["number"], "holder": card["holder"], "address": card["address"],
                "area_m2": card["area_m2"]}
     stmt = await turnover(conn, period, period, TurnoverScope(account_id=account_id), limit=1000)
@@ -104,7 +119,9 @@ async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) 
     totals = {k: _d(stmt["totals"][k]) for k in MONEY}
     penalty = {k: _d(v) for k, v in stmt["penalties"].items()}
     due = max(totals["closing"] + penalty["closing"], ZERO)
-    receipt = Receipt(period, account, await load_requisites(conn), lines, totals, penalty, due)
+    when = payment_due(period.first_day, (await load_penalty_settings(conn))["due_day"])
+    receipt = Receipt(period, account, await load_requisites(conn), lines, totals, penalty, due,
+                      pay_by=when.on, pay_by_text=pay_by_text(when))
     if receipt.payee is None:
         receipt.qr_problem = "Не заданы реквизиты получателя платежа (раздел «Реквизиты для квитанций»)"
         return receipt

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,25 +36,25 @@ _LABELS = {"name": "Наименование получателя", "personal_ac
 
 
 def validate(raw: dict[str, Any]) -> PayeeRequisites:
-    """Requisites from user input, checked; a BillingError names the first wrong field."""
+    """Requisites from user input, checked; a DomainError names the first wrong field."""
     unknown = set(raw) - set(FIELDS)
     if unknown:
-        raise BillingError(f"Неизвестные реквизиты: {', '.join(sorted(unknown))}")
+        raise Invalid(f"Неизвестные реквизиты: {', '.join(sorted(unknown))}")
     values = {k: " ".join(str(raw.get(k) or "").split()) for k in FIELDS}
     if not values["corresp_acc"]:
         values["corresp_acc"] = "0"
     for key in ("name", "personal_acc", "bank_name", "bic"):
         if not values[key]:
-            raise BillingError(f"Не заполнено: {_LABELS[key]}", field=key)
+            raise Invalid(f"Не заполнено: {_LABELS[key]}", field=key)
     for key, lengths in _DIGITS.items():
         value = values[key]
         if value == "0" and key == "corresp_acc":
             continue
         if not re.fullmatch(r"\d*", value) or len(value) not in lengths:
             sizes = " или ".join(str(n) for n in lengths if n)
-            raise BillingError(f"{_LABELS[key]}: нужно {sizes} цифр, указано «{value}»", field=key)
+            raise Invalid(f"{_LABELS[key]}: нужно {sizes} цифр, указано «{value}»", field=key)
     if "|" in "".join(values.values()):
-        raise BillingError("Реквизиты не могут содержать символ «|» (разделитель строки QR-кода)")
+        raise Invalid("Реквизиты не могут содержать символ «|» (разделитель строки QR-кода)")
     return PayeeRequisites(**values)
 
 

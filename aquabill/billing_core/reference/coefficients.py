@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.reference.dated import check_number
 from aquabill.billing_core.reference.services import SERVICE_KINDS
@@ -101,7 +101,7 @@ async def set_override(conn: AsyncConnection, *, service_kind: str, value: Decim
                        basis: str = "") -> dict[str, Any]:
     """Add (or correct, for the same start date) the tenant's own coefficient for a service kind."""
     if service_kind not in SERVICE_KINDS:
-        raise BillingError("Неизвестный вид услуги; допустимые: " + ", ".join(SERVICE_KINDS), field="service_kind")
+        raise Invalid("Неизвестный вид услуги; допустимые: " + ", ".join(SERVICE_KINDS), field="service_kind")
     value = check_number(value, field="value", label="Коэффициент", scale=3, maximum=Decimal(1000),
                          minimum=Decimal(1))
     await ensure_open(conn, valid_from, what=f"коэффициент с {valid_from:%d.%m.%Y}", field="valid_from")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.reference.services import get_service
 
@@ -38,21 +38,21 @@ def check_number(value: Decimal, *, field: str, label: str, scale: int, maximum:
                  minimum: Decimal = Decimal(0)) -> Decimal:
     """A finite decimal in [minimum, maximum) with at most `scale` decimal places."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise BillingError(f"{label}: ожидается число", field=field)
+        raise Invalid(f"{label}: ожидается число", field=field)
     if value < minimum:
-        raise BillingError(f"{label}: значение не может быть меньше {minimum}", field=field)
+        raise Invalid(f"{label}: значение не может быть меньше {minimum}", field=field)
     if value >= maximum:
-        raise BillingError(f"{label}: значение должно быть меньше {maximum}", field=field)
+        raise Invalid(f"{label}: значение должно быть меньше {maximum}", field=field)
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > scale:
-        raise BillingError(f"{label}: не более {scale} знаков после запятой", field=field)
+        raise Invalid(f"{label}: не более {scale} знаков после запятой", field=field)
     return value
 
 
 def check_key(kind: DatedKind, key: str) -> str:
     key = (key or "").strip()
     if not key or len(key) > 32:
-        raise BillingError(f"{kind.key_label}: от 1 до 32 знаков", field=kind.key_field)
+        raise Invalid(f"{kind.key_label}: от 1 до 32 знаков", field=kind.key_field)
     return key
 
 

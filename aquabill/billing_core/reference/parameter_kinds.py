@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError
+from aquabill.base.errors import Conflict, Invalid
 
 VALUE_TYPES = {"number": "число", "text": "текст"}
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
@@ -39,15 +39,15 @@ async def get_kind(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
 async def create_kind(conn: AsyncConnection, *, code: str, name: str, value_type: str) -> dict[str, Any]:
     code, name = (code or "").strip(), (name or "").strip()
     if not CODE.match(code):
-        raise BillingError("Код параметра: латинские строчные буквы, цифры и «_», от 2 до 32 знаков, "
+        raise Invalid("Код параметра: латинские строчные буквы, цифры и «_», от 2 до 32 знаков, "
                            "начинается с буквы", field="code")
     if not name:
-        raise BillingError("Укажите наименование параметра", field="name")
+        raise Invalid("Укажите наименование параметра", field="name")
     if value_type not in VALUE_TYPES:
-        raise BillingError("Тип значения: number (число) или text (текст)", field="value_type")
+        raise Invalid("Тип значения: number (число) или text (текст)", field="value_type")
     row = (await conn.execute(text(
         f"INSERT INTO parameter_kinds(code, name, value_type, builtin) VALUES (:c, :n, :t, false) "
         f"ON CONFLICT (code) DO NOTHING RETURNING {_COLS}"), {"c": code, "n": name, "t": value_type})).first()
     if row is None:
-        raise ConflictError(f"Параметр с кодом «{code}» уже есть", field="code")
+        raise Conflict(f"Параметр с кодом «{code}» уже есть", field="code")
     return _row(row)

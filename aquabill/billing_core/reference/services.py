@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError
+from aquabill.base.errors import Conflict, Invalid, NotFound
 
 SERVICE_KINDS = {
     "cold_water": "Холодное водоснабжение",
@@ -45,14 +45,14 @@ async def list_services(conn: AsyncConnection, q: str = "", *, active: bool | No
 async def get_service(conn: AsyncConnection, service_id: int) -> dict[str, Any]:
     row = (await conn.execute(text(f"SELECT {_COLS} FROM services WHERE id = :id"), {"id": service_id})).first()
     if row is None:
-        raise NotFoundError("Услуга не найдена", field="service_id")
+        raise NotFound("Услуга не найдена", field="service_id")
     return _row(row)
 
 
 def _name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise BillingError("Укажите наименование услуги", field="name")
+        raise Invalid("Укажите наименование услуги", field="name")
     return name
 
 
@@ -60,19 +60,19 @@ async def create_service(conn: AsyncConnection, *, code: str, name: str, kind: s
                          sort: int = 100) -> dict[str, Any]:
     code = (code or "").strip()
     if not CODE.match(code):
-        raise BillingError("Код услуги: латинские строчные буквы, цифры и «_», от 2 до 32 знаков, "
+        raise Invalid("Код услуги: латинские строчные буквы, цифры и «_», от 2 до 32 знаков, "
                            "начинается с буквы", field="code")
     if kind not in SERVICE_KINDS:
-        raise BillingError("Неизвестный вид услуги; допустимые: " + ", ".join(SERVICE_KINDS), field="kind")
+        raise Invalid("Неизвестный вид услуги; допустимые: " + ", ".join(SERVICE_KINDS), field="kind")
     unit = (unit or "").strip()
     if not unit or len(unit) > 8:
-        raise BillingError("Единица измерения: от 1 до 8 знаков", field="unit")
+        raise Invalid("Единица измерения: от 1 до 8 знаков", field="unit")
     row = (await conn.execute(text(
         f"INSERT INTO services(code, name, kind, unit, sort) VALUES (:c, :n, :k, :u, :s) "
         f"ON CONFLICT (code) DO NOTHING RETURNING {_COLS}"),
         {"c": code, "n": _name(name), "k": kind, "u": unit, "s": sort})).first()
     if row is None:
-        raise ConflictError(f"Услуга с кодом «{code}» уже есть", field="code")
+        raise Conflict(f"Услуга с кодом «{code}» уже есть", field="code")
     return _row(row)
 
 
@@ -84,3 +84,8 @@ async def update_service(conn: AsyncConnection, service_id: int, *, name: str | 
         f"WHERE id = :id RETURNING {_COLS}"),
         {"id": service_id, "n": None if name is None else _name(name), "a": active, "s": sort})).one()
     return _row(row)
+
+
+async def service_names(conn: AsyncConnection) -> dict[str, str]:
+    """Service code → name, for labelling figures."""
+    return {r.code: r.name for r in await conn.execute(text("SELECT code, name FROM services"))}

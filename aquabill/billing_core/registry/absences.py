@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, NotFoundError
+from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.registry.queries import require_account
 
@@ -24,12 +24,12 @@ def _row(r) -> dict[str, Any]:
 def check_absence(persons: int, date_from: date, date_to: date, reason: str) -> None:
     """At least one full day away (both dates are full days away, inclusive); pure."""
     if date_to < date_from:
-        raise BillingError(f"Период отсутствия должен быть не короче одного полного дня: дата окончания "
+        raise Invalid(f"Период отсутствия должен быть не короче одного полного дня: дата окончания "
                            f"{date_to:%d.%m.%Y} раньше даты начала {date_from:%d.%m.%Y}", field="date_to")
     if not 1 <= persons <= MAX_PERSONS:
-        raise BillingError(f"Число отсутствующих: от 1 до {MAX_PERSONS}", field="persons")
+        raise Invalid(f"Число отсутствующих: от 1 до {MAX_PERSONS}", field="persons")
     if len(reason) > 500:
-        raise BillingError("Основание: не более 500 знаков", field="reason")
+        raise Invalid("Основание: не более 500 знаков", field="reason")
 
 
 async def list_absences(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:
@@ -56,7 +56,7 @@ async def delete_absence(conn: AsyncConnection, absence_id: int) -> None:
     row = (await conn.execute(text(f"SELECT {_COLS} FROM absences WHERE id = :id FOR UPDATE"),
                               {"id": absence_id})).first()
     if row is None:
-        raise NotFoundError("Запись об отсутствии не найдена", field="absence_id")
+        raise NotFound("Запись об отсутствии не найдена", field="absence_id")
     await ensure_open(conn, row.date_from, until=row.date_to,
                       what=f"удаление отсутствия {row.date_from:%d.%m.%Y}–{row.date_to:%d.%m.%Y}",
                       field="absence_id", account_id=row.account_id)

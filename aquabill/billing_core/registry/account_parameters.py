@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.parameters import (
     ParameterValue,
     history,
@@ -39,15 +39,15 @@ async def set_account_parameter(conn: AsyncConnection, account_id: int, *, kind:
     await require_account(conn, account_id)
     types = await parameter_types(conn)
     if kind not in types:
-        raise BillingError(f"Неизвестный параметр «{kind}»", field="kind")
+        raise Invalid(f"Неизвестный параметр «{kind}»", field="kind")
     try:
         num, txt = parse_value(types[kind], value)
     except ValueError as exc:
-        raise BillingError(f"Значение параметра: {exc}", field="value") from exc
+        raise Invalid(f"Значение параметра: {exc}", field="value") from exc
     if txt is not None and len(txt) > 500:
-        raise BillingError("Значение параметра: не более 500 знаков", field="value")
+        raise Invalid("Значение параметра: не более 500 знаков", field="value")
     if num is not None and (num >= 10 ** 10 or -num.normalize().as_tuple().exponent > 4):
-        raise BillingError("Значение параметра: до 10 знаков до запятой и не более 4 после", field="value")
+        raise Invalid("Значение параметра: до 10 знаков до запятой и не более 4 после", field="value")
     await ensure_open(conn, valid_from, what=f"значение параметра с {valid_from:%d.%m.%Y}", field="valid_from",
                       account_id=account_id)
     counts = await set_parameters(conn, [ParameterValue(account_id, kind, valid_from, num, txt)])

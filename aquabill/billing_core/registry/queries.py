@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, cast, column, func, or_, select, table
+from sqlalchemy import Integer, cast, column, func, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import NotFoundError
+from aquabill.base.errors import NotFound
 from aquabill.billing_core.registry.tables import accounts, houses, premises, settlements, streets
 
 _ADDRESS = func.concat_ws(
@@ -65,15 +65,63 @@ async def account_card(conn: AsyncConnection, account_id: int) -> dict[str, Any]
     return _row(row) if row else None
 
 
+async def account_exists(conn: AsyncConnection, account_id: int) -> bool:
+    return (await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first() is not None
+
+
+async def house_exists(conn: AsyncConnection, house_id: int) -> bool:
+    return (await conn.execute(select(houses.c.id).where(houses.c.id == house_id))).first() is not None
+
+
 async def require_account(conn: AsyncConnection, account_id: int) -> None:
-    """Raise NotFoundError unless the account exists (in the current tenant)."""
-    found = (await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
-    if found is None:
-        raise NotFoundError("Лицевой счёт не найден", field="account_id")
+    """Raise NotFound unless the account exists (in the current tenant)."""
+    if not await account_exists(conn, account_id):
+        raise NotFound("Лицевой счёт не найден", field="account_id")
 
 
 async def require_house(conn: AsyncConnection, house_id: int) -> None:
-    """Raise NotFoundError unless the house exists (in the current tenant)."""
-    found = (await conn.execute(select(houses.c.id).where(houses.c.id == house_id))).first()
-    if found is None:
-        raise NotFoundError("Дом не найден", field="house_id")
+    """Raise NotFound unless the house exists (in the current tenant)."""
+    if not await house_exists(conn, house_id):
+        raise NotFound("Дом не найден", field="house_id")
+
+
+HOUSE_ADDRESS = ("concat_ws(', ', concat_ws(' ', se.kind, se.name), concat_ws(' ', st.kind, st.name), "
+                 "'д. ' || h.number)")
+
+
+async def house_options(conn: AsyncConnection, q: str = "", *, limit: int = 200) -> list[dict[str, Any]]:
+    """Houses for a run's scope: address (matched by street or house number) and number of accounts."""
+    q = q.strip().lower()
+    rows = await conn.execute(text(f"""
+        SELECT h.id, {HOUSE_ADDRESS} AS address,
+               (SELECT count(*) FROM premises p JOIN accounts a ON a.premise_id = p.id WHERE p.house_id = h.id)
+                 AS accounts
+        FROM houses h JOIN streets st ON st.id = h.street_id JOIN settlements se ON se.id = st.settlement_id
+        WHERE :q = '' OR lower(st.name) LIKE :like OR lower(h.number) LIKE :prefix
+              OR lower({HOUSE_ADDRESS}) LIKE :like
+        ORDER BY st.name, CAST(nullif(substring(h.number FROM '^\\d+'), '') AS int) NULLS LAST, h.number, h.id
+        LIMIT :limit"""), {"q": q, "like": f"%{q}%", "prefix": f"{q}%", "limit": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+async def account_by_number(conn: AsyncConnection, number: str) -> int | None:
+    return (await conn.execute(text("SELECT id FROM accounts WHERE number = :n"), {"n": number.strip()})).scalar()
+
+
+async def registry_counts(conn: AsyncConnection) -> dict[str, int]:
+    """How many accounts and houses the tenant has."""
+    row = (await conn.execute(text(
+        "SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM houses) AS houses"))).one()
+    return row._asdict()
+
+
+async def house_choices(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every house as «street, д. N», for a select."""
+    return [dict(r._mapping) for r in await conn.execute(text(
+        "SELECT h.id, concat_ws(' ', st.kind, st.name) || ', д. ' || h.number AS address FROM houses h "
+        "JOIN streets st ON st.id = h.street_id ORDER BY st.name, h.number"))]
+
+
+async def street_choices(conn: AsyncConnection) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await conn.execute(text(
+        "SELECT id, concat_ws(' ', kind, name) AS name FROM streets ORDER BY name"))]

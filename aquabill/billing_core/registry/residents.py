@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, NotFoundError
+from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.registry.queries import require_account
 
@@ -33,16 +33,16 @@ def check_resident(values: dict[str, Any]) -> dict[str, Any]:
     """Rules on one resident's values (pure); returns them cleaned."""
     name = (values.get("full_name") or "").strip()
     if not name or len(name) > 300:
-        raise BillingError("Укажите ФИО (до 300 знаков)", field="full_name")
+        raise Invalid("Укажите ФИО (до 300 знаков)", field="full_name")
     if values.get("kind") not in KINDS:
-        raise BillingError("Вид регистрации: permanent (постоянно) или temporary (временно)", field="kind")
+        raise Invalid("Вид регистрации: permanent (постоянно) или temporary (временно)", field="kind")
     start, end, born = values.get("registered_from"), values.get("registered_to"), values.get("birth_date")
     if start is None:
-        raise BillingError("Укажите дату регистрации", field="registered_from")
+        raise Invalid("Укажите дату регистрации", field="registered_from")
     if end is not None and end < start:
-        raise BillingError("Дата снятия с регистрации раньше даты регистрации", field="registered_to")
+        raise Invalid("Дата снятия с регистрации раньше даты регистрации", field="registered_to")
     if born is not None and born > start:
-        raise BillingError("Дата регистрации раньше даты рождения", field="birth_date")
+        raise Invalid("Дата регистрации раньше даты рождения", field="birth_date")
     return {**values, "full_name": name}
 
 
@@ -57,7 +57,7 @@ async def _get(conn: AsyncConnection, resident_id: int):
     row = (await conn.execute(text(f"SELECT {_COLS} FROM residents WHERE id = :id FOR UPDATE"),
                               {"id": resident_id})).first()
     if row is None:
-        raise NotFoundError("Проживающий не найден", field="resident_id")
+        raise NotFound("Проживающий не найден", field="resident_id")
     return row
 
 
@@ -87,7 +87,7 @@ async def update_resident(conn: AsyncConnection, resident_id: int, changes: dict
     """Change some of FIELDS (deregistration: `registered_to`; `None` there registers again)."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
-        raise BillingError("Неизвестные поля: " + ", ".join(sorted(unknown)))
+        raise Invalid("Неизвестные поля: " + ", ".join(sorted(unknown)))
     old = await _get(conn, resident_id)
     current = {f: getattr(old, f) for f in FIELDS}
     v = check_resident({**current, **changes})

@@ -21,7 +21,6 @@ coefficient (money.py states the rounding); volumes are stored rounded to litres
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.run import tuning
 from aquabill.billing_core.run.months import mi
 from aquabill.billing_core.run.single import PARAMETER_JOINS, SINGLE_METERS, SINGLE_PARAMETERS, single_charges
 
@@ -334,14 +334,12 @@ def _statements(scope: Scope, single: str) -> list[str]:
     ]
 
 
-RUN_WORK_MEM = os.environ.get("AQUABILL_RUN_WORK_MEM", "256MB")  # per sort/hash of a run's statements
 # temp tables only ever scanned whole afterwards: their statistics would not change any plan
 SCANNED_ONCE = {"run_charge", "run_missing", "run_hrd", "run_ivh", "run_avg"}
 STEP_NAMES = {"run_iv": "Интервалы показаний", "run_seg": "Периоды внутри месяца", "run_sa": "Параметры лицевых счетов",
               "run_avg": "Среднемесячный объём", "run_wv": "Способ расчёта и объёмы воды",
               "run_fm": "Способ расчёта по приборам учёта",
               "run_charge": "Водоотведение и суммы начислений"}
-TIMING = os.environ.get("AQUABILL_RUN_TIMING") == "1"  # print each statement's time (diagnostics)
 _CREATED = re.compile(r"\s*CREATE TEMP TABLE (\w+)")
 TEMP_TABLES = ("run_missing", "run_charge", "run_avm", "run_par", "run_fm", "run_gen", "run_wv", "run_coef", "run_norm", "run_tariff", "run_avg",
                "run_ivh", "run_hrd", "run_sa", "run_seg", "run_cut", "run_last", "run_iv", "run_meter",
@@ -370,7 +368,7 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
     }
     months = int(cfg.get("average_months", 6))
     if scope.kind in ("tenant", "house"):  # sorts and hashes of whole-tenant sets stay in memory
-        await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+        await conn.execute(text(tuning.work_mem_sql()))
     await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
     # the temp tables are uniform: a small sample gives the planner what it needs, at a tenth of the cost
     await conn.execute(text("SET LOCAL default_statistics_target = 10"))
@@ -384,13 +382,13 @@ async def compute(conn: AsyncConnection, period: Period, scope: Scope, cfg: dict
         used = {k: v for k, v in params.items() if f":{k}" in sql}
         started = time.perf_counter()
         await conn.execute(text(sql), used)
-        if TIMING:
+        if tuning.CURRENT.timing:
             print(f"{time.perf_counter() - started:8.3f} s  {' '.join(sql.split())[:90]}", flush=True)
         created = _CREATED.match(sql)
         if created and created.group(1) not in SCANNED_ONCE:  # temp tables are never auto-analysed
             started = time.perf_counter()
             await conn.execute(text(f"ANALYZE {created.group(1)}"))
-            if TIMING:
+            if tuning.CURRENT.timing:
                 print(f"{time.perf_counter() - started:8.3f} s  ANALYZE {created.group(1)}", flush=True)
         if progress is not None:
             await progress(step / len(statements), STEP_NAMES.get(created.group(1) if created else "", ""))

@@ -1,15 +1,32 @@
 """Posting computed charges: replace a run's rows of an open period, or post only differences for a
-closed one (as recalculation rows in the open period, referencing the corrected period)."""
+closed one (as recalculation rows in the open period, referencing the corrected period).
+
+The run's own statements on `charges` are not audited (t0018: the audit triggers' WHEN clause skips them
+while the transaction-local `aquabill.charges_audit` is 'run'): millions of rows, each carrying its
+`run_id` (the audited billing_runs row says who started the run and when). Every other write to charges
+— storno, one-off charges, instalments — is audited with its user."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Methods the run produces; one-off charges, storno and instalments are entered by people, never replaced.
 COMPUTED = ("meter", "norm", "average", "substitute", "common")
+
+
+async def _run_statement(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> CursorResult:
+    """One of the run's own statements on charges, skipped by the audit triggers (see the module's doc).
+    The setting is reset only after a statement that succeeded (a failed one ends the transaction, and
+    the setting with it; resetting it there would hide the error)."""
+    await conn.execute(text("SELECT set_config('aquabill.charges_audit', 'run', true)"))
+    res = await conn.execute(text(sql), params)
+    await conn.execute(text("SELECT set_config('aquabill.charges_audit', '', true)"))
+    return res
 
 
 # Accounts whose house's division has closed the period: their charges of that month stay as they are
@@ -31,28 +48,28 @@ async def replace_open_period(conn: AsyncConnection, period: date, run_id: int) 
         "SELECT EXISTS (SELECT 1 FROM charges WHERE period = :p AND corrects_period IS NULL AND method = ANY(:methods))"),
         {"p": period, "methods": list(COMPUTED)})).scalar_one()
     if computed:  # (the period's first run has nothing to replace)
-        await conn.execute(text(
-            "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
-            "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del),
+        await _run_statement(
+            conn, "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
+            "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del,
             {"p": period, "methods": list(COMPUTED)})
-    res = await conn.execute(text(
-        "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, coefficient, amount, days, run_id) "
-        "SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run FROM run_charge"
-        + keep_ins), {"p": period, "run": run_id})
+    res = await _run_statement(
+        conn, "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, coefficient, amount, "
+        "days, run_id) SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run "
+        "FROM run_charge" + keep_ins, {"p": period, "run": run_id})
     return res.rowcount
 
 
 async def drop_recalculations(conn: AsyncConnection, open_period: date, corrected: date) -> None:
     """Before recomputing a closed period, forget the recalculation rows this open period already holds
     for it (they are recomputed from scratch, so a re-run never doubles them)."""
-    await conn.execute(text(
-        "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :open "
-        "AND c.corrects_period = :q AND c.method = 'recalculation'"), {"open": open_period, "q": corrected})
+    await _run_statement(
+        conn, "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :open "
+        "AND c.corrects_period = :q AND c.method = 'recalculation'", {"open": open_period, "q": corrected})
 
 
 async def post_differences(conn: AsyncConnection, open_period: date, corrected: date, run_id: int) -> int:
     """Post (recomputed − already charged) per account × service as recalculation rows."""
-    res = await conn.execute(text("""
+    res = await _run_statement(conn, """
         INSERT INTO charges(account_id, service_id, period, method, volume, tariff, amount, corrects_period, run_id,
                             note)
         SELECT account_id, service_id, :open, 'recalculation', sum(volume), 0, sum(amount), :q, :run,
@@ -66,5 +83,5 @@ async def post_differences(conn: AsyncConnection, open_period: date, corrected: 
         ) d
         GROUP BY account_id, service_id
         HAVING sum(amount) <> 0 OR sum(volume) <> 0
-    """), {"open": open_period, "q": corrected, "run": run_id, "methods": list(COMPUTED)})
+    """, {"open": open_period, "q": corrected, "run": run_id, "methods": list(COMPUTED)})
     return res.rowcount

@@ -4,6 +4,11 @@ A run of an open period replaces that period's computed charges in its scope (id
 closed period recomputes it with today's data and posts only the differences into the open period.
 The open period's run also recomputes closed periods whose charges were averaged for accounts that
 have readings now, so late readings correct those months automatically.
+
+Runs of overlapping scopes are serialised first thing (`guard.lock_run`, advisory locks held until the
+transaction ends): a job or the CLI waits its turn, an account's run in a web request (`wait=False`) is
+refused with 409 while a run of its tenant, house or account holds the lock. The database backs this with
+unique indexes on the computed and the recalculation rows of `charges` (t0017).
 """
 
 from __future__ import annotations
@@ -17,19 +22,17 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.base.errors import PeriodClosed
 from aquabill.billing_core.adjustments.installments import post_due_instalments
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import open_period, start_period
 from aquabill.billing_core.run import posting
 from aquabill.billing_core.run.common_property import add_common_property
 from aquabill.billing_core.run.compute import Scope, compute, settings
+from aquabill.billing_core.run.guard import lock_run
 
 Progress = Callable[[float, str], Awaitable[None]]
 LATE_READINGS_LOOKBACK = 12  # closed periods examined for late readings
-
-
-class PeriodClosed(ValueError):
-    pass
 
 
 @dataclass
@@ -53,15 +56,21 @@ async def period_status(conn: AsyncConnection, period: Period) -> str | None:
                                {"p": period.first_day})).scalar()
 
 
-
-
 async def _noop(_pct: float, _msg: str) -> None:
     return None
 
 
 async def run_billing(
-    conn: AsyncConnection, period: Period, scope: Scope = Scope(), *, job_id=None, progress: Progress = _noop
+    conn: AsyncConnection, period: Period, scope: Scope = Scope(), *, job_id=None, progress: Progress = _noop,
+    wait: bool = True,
 ) -> RunResult:
+    """The run in the caller's transaction. `wait=False`: refuse (Conflict) rather than wait for another run."""
+
+    async def waiting(message: str) -> None:
+        await progress(0, message)
+
+    opens = await period_status(conn, period) is None  # the first run of the month (see guard.py)
+    await lock_run(conn, scope, wait=wait, opens_period=opens, waiting=waiting)
     status = await period_status(conn, period)
     if status is None:
         await start_period(conn, period)

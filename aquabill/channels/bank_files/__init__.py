@@ -1,6 +1,7 @@
 """Incoming payment files from banks and payment agents: pure readers of the wire formats.
 
-- `sberbank`: Sberbank-style `;` registries of individuals' payments (layout per agent contract);
+- `sberbank`: Sberbank-style `;` registries of individuals' payments (layout per agent contract;
+  `sberbank_layout` the columns and results, `sberbank_parser` the line reader);
 - `clientbank_1c`: 1C «client-bank» statements (`1CClientBankExchange`), payments of legal entities.
 
 Readers take bytes and return typed results with Decimal money, refused lines with Russian reasons and the
@@ -15,7 +16,8 @@ from aquabill.channels.bank_files.clientbank_1c import (
     parse_statement,
 )
 from aquabill.channels.bank_files.common import BankFileError, LineError
-from aquabill.channels.bank_files.sberbank import (
+from aquabill.channels.bank_files.sberbank import parse_registry, read_registry
+from aquabill.channels.bank_files.sberbank_layout import (
     DEFAULT_LAYOUT,
     MeterReading,
     RegistryLayout,
@@ -24,8 +26,6 @@ from aquabill.channels.bank_files.sberbank import (
     RegistryRow,
     RegistryRows,
     RegistryTrailer,
-    parse_registry,
-    read_registry,
 )
 
 __all__ = [

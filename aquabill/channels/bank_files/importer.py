@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.errors import BillingError, NotFoundError
+from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.payments import intake, store
 from aquabill.billing_core.payments.purpose import account_in_purpose
 from aquabill.billing_core.payments.store import PaymentLine
@@ -38,7 +38,7 @@ Progress = Callable[[float, str], Awaitable[None]]
 SOURCES = {"sberbank": "registry", "1c": "bank_1c"}
 
 
-class PaymentFileError(BillingError):
+class PaymentFileError(Invalid):
     """The file as a whole is not taken (unreadable, wrong format, registry totals that do not match)."""
 
 
@@ -187,7 +187,7 @@ async def import_payment_file(conn: AsyncConnection, agent_code: str, data: byte
     started = perf_counter()
     agent = await store.get_agent(conn, code=agent_code)
     if agent is None:
-        raise NotFoundError(f"Платёжный агент «{agent_code}» не найден", field="agent")
+        raise NotFound(f"Платёжный агент «{agent_code}» не найден", field="agent")
     fmt = agent["file_format"]
     if fmt not in SOURCES:
         raise PaymentFileError(f"У агента «{agent_code}» нет формата файлов (только ручной ввод)", field="agent")

@@ -23,7 +23,8 @@ from aquabill.channels.mail import (
     parse_message,
 )
 from aquabill.contact_center.appeals import mail_store, store
-from aquabill.contact_center.appeals.service import CREATED, create_appeal, publish_appeal
+from aquabill.contact_center.appeals.service import CREATED, create_appeal, event_data
+from aquabill.platform.realtime import publish
 from aquabill.platform.secret_box import SecretBox
 from aquabill.platform.state import Core
 from aquabill.tenants.context import Tenant, tenant_transaction
@@ -110,7 +111,7 @@ async def poll_mailbox(core: Core, tenant: Tenant, mailbox_id: int, *, user_id: 
                 await mail_store.record_poll(conn, mailbox_id, error=report.error)
             return report
         if appeal is not None:
-            await publish_appeal(core, tenant.id, CREATED, appeal)
+            await publish(core.redis, core.keys, tenant.id, CREATED, event_data(appeal))
     if not result.messages:
         async with tenant_transaction(core.engines, tenant, user_id) as conn:
             await mail_store.record_poll(conn, mailbox_id, error=None, uid_validity=result.uid_validity)

@@ -6,39 +6,17 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from aquabill.contact_center.appeals.mail_message import Attachment, MailMessage
+
 _TAGS = re.compile(r"<[^>]+>")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    file_name: str
-    content_type: str
-    content: bytes
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-
-@dataclass(frozen=True, slots=True)
-class MailMessage:
-    message_id: str  # the Message-ID header, or "sha256:<digest of the raw bytes>" when there is none
-    from_addr: str
-    from_name: str
-    to_addr: str
-    subject: str
-    sent_at: datetime | None
-    body_text: str
-    attachments: tuple[Attachment, ...] = field(default=())
 
 
 def _header(msg: EmailMessage, name: str) -> str:

@@ -8,11 +8,10 @@ from aquabill.contact_center.appeals.service import (
     appeal_from_call,
     create_appeal,
     event_data,
-    publish_appeal,
     update_appeal,
 )
 from aquabill.contact_center.appeals.store import SOURCES, STATUSES, AppealFilter, list_appeals
 from aquabill.contact_center.appeals.telephonograms import affecting
 
 __all__ = ["CREATED", "SOURCES", "STATUSES", "UPDATED", "AppealFilter", "affecting", "appeal_card",
-           "appeal_from_call", "create_appeal", "event_data", "list_appeals", "publish_appeal", "update_appeal"]
+           "appeal_from_call", "create_appeal", "event_data", "list_appeals", "update_appeal"]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import column, table, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.channels.mail import MailMessage
+from aquabill.contact_center.appeals.mail_message import MailMessage
 
 MAILBOX_COLS = ("id, name, host, port, use_ssl, username, folder, enabled, kind_id, uid_validity, last_uid, "
                 "last_polled_at, last_error, last_error_at, created_at, secret <> '' AS has_password")
+# what an update may set: the settings and the polling position (reset when the box or folder changes)
+_MAILBOXES = table("mailboxes", column("id"), *(column(c) for c in (
+    "name", "host", "port", "use_ssl", "username", "secret", "folder", "enabled", "kind_id", "uid_validity",
+    "last_uid")))
 
 
 async def list_mailboxes(conn: AsyncConnection, *, enabled_only: bool = False) -> list[dict[str, Any]]:
@@ -35,9 +39,7 @@ async def insert_mailbox(conn: AsyncConnection, values: dict[str, Any]) -> int:
 async def update_mailbox(conn: AsyncConnection, mailbox_id: int, values: dict[str, Any]) -> bool:
     if not values:
         return await get_mailbox(conn, mailbox_id) is not None
-    sets = ", ".join(f"{c} = :{c}" for c in values)
-    res = await conn.execute(text(f"UPDATE mailboxes SET {sets} WHERE id = :mailbox_id"),
-                             {**values, "mailbox_id": mailbox_id})
+    res = await conn.execute(update(_MAILBOXES).where(_MAILBOXES.c.id == mailbox_id).values(values))
     return res.rowcount == 1
 
 

@@ -1,6 +1,6 @@
 """Appeals: register (manually, from a call, from an e-mail), change (result, status, operator), read one
-with the telephonograms affecting its address. Services never commit; events are published by the caller
-after the commit (`publish_appeal`)."""
+with the telephonograms affecting its address. Services never commit; the caller publishes
+`event_data` after the commit."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.contact_center.appeals import store
 from aquabill.contact_center.appeals.telephonograms import affecting
-from aquabill.platform.realtime import publish
-from aquabill.platform.state import Core
 
 CREATED, UPDATED = "appeal.created", "appeal.updated"
 _CALL_NUMBER_KEYS = ("caller", "caller_normalised", "caller_number", "from_number", "caller_id", "callerid", "phone", "number")
@@ -147,8 +145,3 @@ def event_data(appeal: dict[str, Any], changed: list[str] | None = None) -> dict
     if changed is not None:
         data["changed"] = changed
     return data
-
-
-async def publish_appeal(core: Core, tenant_id: int, event: str, appeal: dict[str, Any],
-                         changed: list[str] | None = None) -> None:
-    await publish(core.redis, core.keys, tenant_id, event, event_data(appeal, changed))

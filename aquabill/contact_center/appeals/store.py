@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import column, func, table, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 SOURCES = {"phone": "Телефон", "email": "Электронная почта", "visit": "Личный приём", "portal": "Личный кабинет",
@@ -37,6 +37,9 @@ LEFT JOIN users u ON u.id = a.operator_id
 
 EDITABLE = ("kind_id", "status", "account_id", "house_id", "premise_id", "address_text", "applicant_name",
             "applicant_phone", "applicant_email", "subject", "text", "result", "operator_id", "call_id")
+# what an update may set: the editable fields and the times the status sets
+_APPEALS = table("appeals", column("id"), column("updated_at"),
+                 *(column(c) for c in (*EDITABLE, "answered_at", "closed_at")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +116,8 @@ async def insert_appeal(conn: AsyncConnection, values: dict[str, Any]) -> int:
 
 
 async def update_appeal(conn: AsyncConnection, appeal_id: int, values: dict[str, Any]) -> bool:
-    sets = ", ".join(f"{c} = :{c}" for c in values)
-    res = await conn.execute(text(
-        f"UPDATE appeals SET {sets}{', ' if sets else ''}updated_at = now() WHERE id = :appeal_id"),
-        {**values, "appeal_id": appeal_id})
+    res = await conn.execute(update(_APPEALS).where(_APPEALS.c.id == appeal_id)
+                             .values({**values, "updated_at": func.now()}))
     return res.rowcount == 1
 
 
@@ -177,3 +178,11 @@ async def call_record(conn: AsyncConnection, call_id: int) -> dict[str, Any] | N
 
 def moment(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+async def appeal_origin(conn: AsyncConnection, appeal_id: int) -> dict[str, Any] | None:
+    """What a request made from the appeal takes over: its account, house, address as typed, subject and text."""
+    row = (await conn.execute(text(
+        "SELECT account_id, house_id, address_text, subject, text FROM appeals WHERE id = :i"),
+        {"i": appeal_id})).first()
+    return dict(row._mapping) if row else None

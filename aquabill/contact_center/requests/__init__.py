@@ -1,9 +1,10 @@
-"""Contact center: appeals, requests (заявки) and works.
+"""Requests (заявки) and works of the contact center.
 
-Requests: `sla` and `assignment` are the pure rules (deadlines in calendar or working time, escalation
-levels; choosing an executor by division, territory and cap); `requests_setup` configures divisions,
-executors and routes; `requests_flow` runs a request's life and its timers; `requests_works` holds documents,
-works and acts (an act of a paid request posts a one-off charge); `requests_store` the queries.
+`sla` and `assignment` are the pure rules (deadlines in calendar or working time, escalation levels;
+choosing an executor by division, territory and cap); `setup` configures executors and routes (divisions
+themselves are `billing_core.divisions`, shared with month close); `flow` runs a request's life and its
+timers; `works` holds documents, works and acts (an act of a paid request posts a one-off charge); `store`
+the queries.
 """
 
 from aquabill.contact_center.requests.assignment import Candidate, choose_executor

@@ -107,8 +107,8 @@ async def _auto_assign(conn: AsyncConnection, req: dict[str, Any], phase: dict[s
 
 async def _enter_phase(conn: AsyncConnection, req: dict[str, Any], phase: dict[str, Any], now: datetime,
                        out: Outbox, *, by: int | None) -> dict[str, Any]:
-    hours = await working_hours(conn, now.astimezone(WORKING_HOURS.zone).date()) if phase["working_time"] \
-        else WORKING_HOURS
+    # working time: the tenant's zone, hours and calendar (sla.WorkingHours, work_calendar.working_hours)
+    hours = await working_hours(conn, now) if phase["working_time"] else WORKING_HOURS
     deadline = phase_deadline(now, phase["time_limit_minutes"], working_time=phase["working_time"], hours=hours)
     await conn.execute(text(
         "UPDATE requests SET phase_id = :p, phase_started_at = :now, phase_deadline = :dl, overdue_at = NULL, "

@@ -1,117 +1,40 @@
-"""Configuration of requests: service divisions, executors with their territories and caps, routes with
-their phases (time limit, reaction time, executor person or division, required documents)."""
+"""Configuration of requests: executors with their territories and caps, routes with their phases (time
+limit, reaction time, executor person or division, required documents). The service divisions themselves
+are the organisation's (`billing_core.divisions`)."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import column, insert, table, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import Conflict, Invalid, NotFound
+from aquabill.billing_core.divisions import check_code, check_name, require_division, require_user
 
 KINDS = {"emergency": "Аварийная", "planned": "Плановая", "paid": "Платная"}
-CODE = re.compile(r"^[a-z0-9_\-]{1,32}$")
 MAX_MINUTES = 60 * 24 * 365
+
+_EXECUTOR_COLUMNS = ("user_id", "division_id", "cap", "active")
+_PHASE_COLUMNS = ("route_id", "ordinal", "name", "time_limit_minutes", "working_time", "reaction_minutes",
+                  "executor_user_id", "division_id", "required_documents")
+_EXECUTORS = table("executors", column("id"), *(column(c) for c in _EXECUTOR_COLUMNS))
+_ROUTES = table("request_routes", column("id"), column("name"), column("active"))
+_DOCUMENTS = JSONB(none_as_null=True)  # required_documents: a list bound as jsonb (None stays NULL)
+_PHASES = table("route_phases", column("id"),
+                *(column(c, _DOCUMENTS if c == "required_documents" else None) for c in _PHASE_COLUMNS))
 
 
 def _invalid(field: str, message: str) -> Invalid:
     return Invalid(message, fields=[{"field": field, "message": message}])
 
 
-def check_code(code: str) -> str:
-    code = (code or "").strip()
-    if not CODE.match(code):
-        raise _invalid("code", "Код: латинские строчные буквы, цифры, «_» и «-», до 32 знаков")
-    return code
-
-
-def check_name(name: str, field: str = "name") -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 300:
-        raise _invalid(field, "Укажите название (до 300 знаков)")
-    return name
-
-
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise _invalid("kind", "Вид заявки: emergency (аварийная), planned (плановая) или paid (платная)")
     return kind
-
-
-async def _exists(conn: AsyncConnection, table: str, row_id: int | None) -> bool:
-    if row_id is None:
-        return True
-    return bool((await conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = :i)"),
-                                    {"i": row_id})).scalar_one())
-
-
-async def require_user(conn: AsyncConnection, user_id: int | None, field: str = "user_id") -> None:
-    if user_id is not None and not (await conn.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE id = :i AND is_active)"), {"i": user_id})).scalar_one():
-        raise NotFound("Пользователь не найден или отключён", fields=[{"field": field, "message": "не найден"}])
-
-
-async def require_division(conn: AsyncConnection, division_id: int | None, field: str = "division_id") -> None:
-    if not await _exists(conn, "divisions", division_id):
-        raise NotFound("Подразделение не найдено", fields=[{"field": field, "message": "не найдено"}])
-
-
-# ---- divisions ---------------------------------------------------------------------------------------
-
-_DIV = """SELECT d.id, d.code, d.name, d.head_user_id, u.full_name AS head_name, d.parent_id, d.active,
-          coalesce((SELECT array_agg(h.id ORDER BY h.id) FROM houses h WHERE h.division_id = d.id), '{}') AS house_ids
-          FROM divisions d LEFT JOIN users u ON u.id = d.head_user_id"""
-
-
-async def list_divisions(conn: AsyncConnection) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in await conn.execute(text(_DIV + " ORDER BY d.name, d.id"))]
-
-
-async def get_division(conn: AsyncConnection, division_id: int) -> dict[str, Any]:
-    row = (await conn.execute(text(_DIV + " WHERE d.id = :i"), {"i": division_id})).first()
-    if row is None:
-        raise NotFound("Подразделение не найдено")
-    return dict(row._mapping)
-
-
-async def _division_cycle(conn: AsyncConnection, division_id: int, parent_id: int | None) -> bool:
-    seen, current = {division_id}, parent_id
-    while current is not None:
-        if current in seen:
-            return True
-        seen.add(current)
-        current = (await conn.execute(text("SELECT parent_id FROM divisions WHERE id = :i"),
-                                      {"i": current})).scalar()
-    return False
-
-
-async def save_division(conn: AsyncConnection, division_id: int | None, values: dict[str, Any]) -> dict[str, Any]:
-    """Create (division_id None: code and name required) or change a division; only given keys change."""
-    if "code" in values or division_id is None:
-        values["code"] = check_code(values.get("code", ""))
-    if "name" in values or division_id is None:
-        values["name"] = check_name(values.get("name", ""))
-    await require_user(conn, values.get("head_user_id"), "head_user_id")
-    await require_division(conn, values.get("parent_id"), "parent_id")
-    if division_id is not None:
-        await get_division(conn, division_id)
-        if values.get("parent_id") is not None and await _division_cycle(conn, division_id, values["parent_id"]):
-            raise _invalid("parent_id", "Вышестоящее подразделение не может быть подчинено этому")
-    if (await conn.execute(text("SELECT EXISTS (SELECT 1 FROM divisions WHERE code = :c AND id <> :i)"),
-                           {"c": values.get("code", ""), "i": division_id or 0})).scalar_one():
-        raise Conflict("Подразделение с таким кодом уже есть", fields=[{"field": "code", "message": "занят"}])
-    cols = [c for c in ("code", "name", "head_user_id", "parent_id", "active") if c in values]
-    if division_id is None:
-        division_id = (await conn.execute(text(
-            f"INSERT INTO divisions({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-            "RETURNING id"), values)).scalar_one()
-    elif cols:
-        await conn.execute(text(f"UPDATE divisions SET {', '.join(f'{c} = :{c}' for c in cols)} "
-                                "WHERE id = :id"), {**values, "id": division_id})
-    return await get_division(conn, division_id)
 
 
 # ---- executors ---------------------------------------------------------------------------------------
@@ -155,21 +78,18 @@ async def save_executor(conn: AsyncConnection, executor_id: int | None, values: 
             "SELECT EXISTS (SELECT 1 FROM executors WHERE user_id = :u AND id <> :i)"),
             {"u": values["user_id"], "i": executor_id or 0})).scalar_one():
         raise Conflict("Этот пользователь уже исполнитель", fields=[{"field": "user_id", "message": "занят"}])
-    for key, table in (("house_ids", "houses"), ("street_ids", "streets")):
+    for key, table_name in (("house_ids", "houses"), ("street_ids", "streets")):
         ids = values.get(key)
         if ids is not None:
-            found = (await conn.execute(text(f"SELECT count(*) FROM {table} WHERE id = ANY(:ids)"),
+            found = (await conn.execute(text(f"SELECT count(*) FROM {table_name} WHERE id = ANY(:ids)"),
                                         {"ids": list(set(ids))})).scalar_one()
             if found != len(set(ids)):
                 raise NotFound("Дом или улица территории не найдены", fields=[{"field": key, "message": "не найдены"}])
-    cols = [c for c in ("user_id", "division_id", "cap", "active") if values.get(c) is not None]
+    row = {c: values[c] for c in _EXECUTOR_COLUMNS if values.get(c) is not None}
     if executor_id is None:
-        executor_id = (await conn.execute(text(
-            f"INSERT INTO executors({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) RETURNING id"),
-            values)).scalar_one()
-    elif cols:
-        await conn.execute(text(f"UPDATE executors SET {', '.join(f'{c} = :{c}' for c in cols)} WHERE id = :id"),
-                           {**values, "id": executor_id})
+        executor_id = (await conn.execute(insert(_EXECUTORS).values(row).returning(_EXECUTORS.c.id))).scalar_one()
+    elif row:
+        await conn.execute(update(_EXECUTORS).where(_EXECUTORS.c.id == executor_id).values(row))
     if values.get("house_ids") is not None or values.get("street_ids") is not None:
         for key, col in (("house_ids", "house_id"), ("street_ids", "street_id")):
             if values.get(key) is None:
@@ -249,10 +169,9 @@ async def save_route(conn: AsyncConnection, route_id: int | None, values: dict[s
         await get_route(conn, route_id)
         if "name" in values:
             values["name"] = check_name(values["name"])
-        cols = [c for c in ("name", "active") if values.get(c) is not None]
-        if cols:
-            await conn.execute(text(f"UPDATE request_routes SET {', '.join(f'{c} = :{c}' for c in cols)} "
-                                    "WHERE id = :id"), {**values, "id": route_id})
+        row = {c: values[c] for c in ("name", "active") if values.get(c) is not None}
+        if row:
+            await conn.execute(update(_ROUTES).where(_ROUTES.c.id == route_id).values(row))
     return await get_route(conn, route_id)
 
 
@@ -285,19 +204,14 @@ async def save_phase(conn: AsyncConnection, phase_id: int | None, values: dict[s
         docs = [str(d).strip() for d in docs if str(d).strip()]
         if any(len(d) > 200 for d in docs) or len(docs) > 20:
             raise _invalid("required_documents", "До 20 документов, название до 200 знаков")
-        values["required_documents"] = json.dumps(docs, ensure_ascii=False)
+        values["required_documents"] = docs
     if values.get("ordinal") is not None and (await conn.execute(text(
             "SELECT EXISTS (SELECT 1 FROM route_phases WHERE route_id = :r AND ordinal = :o AND id <> :i)"),
             {"r": values["route_id"], "o": values["ordinal"], "i": phase_id or 0})).scalar_one():
         raise Conflict("Этап с таким порядковым номером уже есть", fields=[{"field": "ordinal", "message": "занят"}])
-    cols = [c for c in ("route_id", "ordinal", "name", "time_limit_minutes", "working_time", "reaction_minutes",
-                        "executor_user_id", "division_id", "required_documents") if c in values]
-    cast = {c: f"CAST(:{c} AS jsonb)" if c == "required_documents" else f":{c}" for c in cols}
+    row = {c: values[c] for c in _PHASE_COLUMNS if c in values}
     if phase_id is None:
-        phase_id = (await conn.execute(text(
-            f"INSERT INTO route_phases({', '.join(cols)}) VALUES ({', '.join(cast[c] for c in cols)}) RETURNING id"),
-            values)).scalar_one()
+        phase_id = (await conn.execute(insert(_PHASES).values(row).returning(_PHASES.c.id))).scalar_one()
     else:
-        await conn.execute(text(f"UPDATE route_phases SET {', '.join(f'{c} = {cast[c]}' for c in cols)} "
-                                "WHERE id = :id"), {**values, "id": phase_id})
+        await conn.execute(update(_PHASES).where(_PHASES.c.id == phase_id).values(row))
     return await get_phase(conn, phase_id)

@@ -1,10 +1,13 @@
 """SLA timers of requests (pure): the deadline of a phase from its time limit, in calendar time or in
 working time, the time left, and how far an overdue phase is escalated.
 
-Working time (an option per route phase): 08:00–17:00 Monday to Friday, Moscow time; the limit counts only
-minutes inside those hours (a request made on Friday at 16:00 with a 2-hour limit is due on Monday at
-09:00). The tenant's working calendar (`working_calendar`, loaded by `calendar.working_hours`) adds public
-holidays and transferred days off (`holidays`) and transferred working Saturdays (`working_days`).
+Working time (an option per route phase): the tenant's working hours in the tenant's time zone, Monday to
+Friday (table `service_hours`, t0019; a tenant without its own: 08:00–17:00 Moscow time); the limit counts
+only minutes inside those hours (with 08:00–17:00 a request made on Friday at 16:00 with a 2-hour limit is due
+on Monday at 09:00). The tenant's working calendar (`working_calendar`, loaded by
+`work_calendar.working_hours`) adds public holidays, transferred days off and the weekends of a loaded year
+(`holidays`), transferred working Saturdays (`working_days`) and pre-holiday days shortened by one hour
+(`short_days`, art. 95 of the Labour Code).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 SOON_SHARE = 0.2  # the last 20 % of a phase's time: "soon" (highlighted before it is overdue)
+SHORT_DAY = timedelta(hours=1)  # art. 95 of the Labour Code: the day before a public holiday is an hour shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +29,23 @@ class WorkingHours:
     zone: ZoneInfo = MOSCOW
     holidays: frozenset[date] = frozenset()  # non-working although a weekday
     working_days: frozenset[date] = frozenset()  # working although a weekend day
+    short_days: frozenset[date] = frozenset()  # working, one hour shorter (a pre-holiday day)
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError("the working day must end after it starts")
 
     def is_working_day(self, day: date) -> bool:
-        if day in self.working_days:
+        if day in self.working_days or day in self.short_days:
             return True
         return day.weekday() in self.weekdays and day not in self.holidays
+
+    def closing(self, day: date) -> datetime:
+        """When the working day `day` ends (in the tenant's zone); a short day an hour earlier."""
+        closes = datetime.combine(day, self.end, self.zone)
+        if day in self.short_days:
+            closes = max(closes - SHORT_DAY, datetime.combine(day, self.start, self.zone))
+        return closes
 
 
 WORKING_HOURS = WorkingHours()
@@ -56,7 +72,7 @@ def phase_deadline(start: datetime, minutes: int, *, working_time: bool = False,
     while True:
         day = local.date()
         opens = datetime.combine(day, hours.start, hours.zone)
-        closes = datetime.combine(day, hours.end, hours.zone)
+        closes = hours.closing(day)
         if hours.is_working_day(day) and local < closes:
             begin = max(local, opens)
             if begin + left <= closes:

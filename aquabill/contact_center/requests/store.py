@@ -149,3 +149,8 @@ async def request_card(conn: AsyncConnection, request_id: int, now: datetime) ->
         required = [{"name": n, "attached": n in attached} for n in document_names(raw)]
     req["required_documents"] = required
     return req
+
+
+async def requests_of_appeal(conn: AsyncConnection, appeal_id: int) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await conn.execute(text(
+        "SELECT id, number, status FROM requests WHERE appeal_id = :a ORDER BY id"), {"a": appeal_id})]

@@ -128,3 +128,14 @@ async def set_permissions(conn: AsyncConnection, role_id: int, permissions: list
         "SELECT :rid, r, a FROM unnest(CAST(:res AS text[]), CAST(:act AS text[])) AS v(r, a) "
         "ON CONFLICT (role_id, resource, action) DO NOTHING"
     ), {"rid": role_id, "res": resources, "act": actions})
+
+
+async def active_users(conn: AsyncConnection) -> list[dict]:
+    """Active staff for choosing an operator or executor: id and a display name, by name."""
+    rows = await conn.execute(text(
+        "SELECT id, coalesce(nullif(full_name, ''), login) AS name FROM users WHERE is_active ORDER BY 2"))
+    return [dict(r._mapping) for r in rows]
+
+
+async def count_active(conn: AsyncConnection) -> int:
+    return (await conn.execute(text("SELECT count(*) FROM users WHERE is_active"))).scalar_one()

@@ -1,4 +1,7 @@
-"""Job kinds: what each does, its Russian title, and the permission needed to start it."""
+"""Job kinds: what each does, its Russian title, and the permission needed to start it.
+
+The job modules register themselves with `@job`; `catalogue.load_job_kinds()` imports them once, at the
+app's and the worker's start (the composition roots), so nothing here imports a job module."""
 
 from __future__ import annotations
 
@@ -30,16 +33,3 @@ def job(kind: str, title: str, resource: str, action: str):
         return fn
 
     return register
-
-
-def load_job_modules() -> None:
-    """Import the modules that register job kinds."""
-    from aquabill.platform.jobs import (  # noqa: F401
-        billing,
-        builtin,
-        csv_import,
-        mail_poll,
-        payments_allocation,
-        payments_file,
-        penalties,
-    )

@@ -1,5 +1,5 @@
 """The requests' timers as an arq cron job: every minute, for each active tenant, reassign requests whose
-assignee did not accept in time, mark overdue phases and escalate them (`requests_flow.process_timers`),
+assignee did not accept in time, mark overdue phases and escalate them (`contact_center.requests.flow.process_timers`),
 then publish the events. One tenant's failure (e.g. a schema not migrated yet) does not stop the others."""
 
 from __future__ import annotations

@@ -9,23 +9,24 @@ from arq.connections import ArqRedis
 
 from aquabill.base.errors import DomainError, Invalid
 from aquabill.platform.jobs import store
-from aquabill.platform.jobs.registry import JOBS, load_job_modules
+from aquabill.platform.jobs.registry import JOBS
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
 
 RUN_JOB = "run_job"
 
 
-async def enqueue(core: Core, tenant_id: int, job_id: UUID) -> None:
-    """Deterministic arq job id: a retried enqueue of the same job cannot run it twice."""
+async def enqueue(core: Core, tenant_id: int, job_id: UUID) -> bool:
+    """Deterministic arq job id: a retried enqueue of the same job cannot run it twice. False when arq already
+    holds the job (waiting or running) or its result (it ended within the hour)."""
     redis = core.redis
     assert isinstance(redis, ArqRedis)
-    await redis.enqueue_job(RUN_JOB, tenant_id, str(job_id), _job_id=str(job_id), _queue_name=core.keys.queue)
+    job = await redis.enqueue_job(RUN_JOB, tenant_id, str(job_id), _job_id=str(job_id), _queue_name=core.keys.queue)
+    return job is not None
 
 
 async def start_job(ctx, kind: str, params: dict[str, Any]) -> UUID:
     """Create the job in `scope` (a TenantScope); it is enqueued and announced after the commit."""
-    load_job_modules()
     spec = JOBS.get(kind)
     if spec is None:
         raise Invalid(f"Неизвестный вид задания: {kind}", fields=[{"field": "kind", "message": "неизвестен"}])

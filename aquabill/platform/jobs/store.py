@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.tables import jobs
@@ -49,6 +49,32 @@ async def finish(conn: AsyncConnection, job_id: UUID, *, result: dict | None = N
     else:
         values.update(status="failed", error=error, message="Ошибка")
     await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+
+async def beat(conn: AsyncConnection, job_id: UUID) -> None:
+    """The worker running the job is alive (t0017 `heartbeat_at`)."""
+    await conn.execute(text("UPDATE jobs SET heartbeat_at = clock_timestamp() WHERE id = :id AND status = 'running'"),
+                       {"id": job_id})
+
+
+async def stale_queued(conn: AsyncConnection, older_than_s: float) -> list[UUID]:
+    """Jobs still `queued` this long after they were created, oldest first."""
+    return list((await conn.execute(text(
+        "SELECT id FROM jobs WHERE status = 'queued' AND created_at < now() - make_interval(secs => :s) "
+        "ORDER BY created_at"), {"s": older_than_s})).scalars())
+
+
+async def fail_abandoned(conn: AsyncConnection, *, dead_after_s: float, queued_deadline_s: float,
+                         dead: str, lost: str) -> list[tuple[UUID, str]]:
+    """Mark failed the `running` jobs without a heartbeat (or start) for `dead_after_s` (error `dead`) and the
+    jobs still `queued` `queued_deadline_s` after they were created (error `lost`); their ids and errors."""
+    return [(r.id, r.error) for r in await conn.execute(text("""
+        UPDATE jobs SET status = 'failed', finished_at = now(), message = 'Ошибка',
+                        error = CASE status WHEN 'running' THEN :dead ELSE :lost END
+        WHERE (status = 'running'
+               AND coalesce(heartbeat_at, started_at, created_at) < now() - make_interval(secs => :d))
+           OR (status = 'queued' AND created_at < now() - make_interval(secs => :q))
+        RETURNING id, error"""), {"d": dead_after_s, "q": queued_deadline_s, "dead": dead, "lost": lost})]
 
 
 def to_dict(row) -> dict[str, Any]:

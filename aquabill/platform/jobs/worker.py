@@ -1,4 +1,5 @@
-"""The arq worker: runs registered job kinds in their tenant's context and reports progress."""
+"""The arq worker: runs registered job kinds in their tenant's context and reports progress; while a job runs
+its heartbeat is kept, and the crons include the sweep of stuck jobs (sweeper.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from arq import Worker
 from arq.connections import RedisSettings
 from arq.worker import func
 
-from aquabill.platform.config import Settings
+from aquabill.platform.config import Settings, apply_run_tuning
 from aquabill.platform.jobs import store
+from aquabill.platform.jobs.catalogue import load_job_kinds
 from aquabill.platform.jobs.context import JobContext
 from aquabill.platform.jobs.mail_poll import mail_cron_jobs
-from aquabill.platform.jobs.registry import JOBS, load_job_modules
+from aquabill.platform.jobs.registry import JOBS
 from aquabill.platform.jobs.request_timers import cron_jobs
 from aquabill.platform.jobs.service import RUN_JOB
+from aquabill.platform.jobs.sweeper import heartbeat, sweep_cron_jobs
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
 from aquabill.tenants import registry
@@ -42,7 +45,8 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: str) -> dict[str,
     try:
         if spec is None:
             raise RuntimeError(f"Неизвестный вид задания: {row.kind}")
-        result = await spec.fn(job_ctx, dict(row.params or {}))
+        async with heartbeat(core, tenant, jid):
+            result = await spec.fn(job_ctx, dict(row.params or {}))
     except Exception as exc:
         log.exception("job %s (%s) of tenant %s failed", job_id, row.kind, tenant.slug)
         async with tenant_transaction(core.engines, tenant) as conn:
@@ -57,14 +61,15 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: str) -> dict[str,
 
 
 def build_worker(core: Core, *, burst: bool = False, max_jobs: int = 10) -> Worker:
-    load_job_modules()
+    load_job_kinds()
+    apply_run_tuning(core.settings)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["core"] = core
 
     return Worker(
         functions=[func(run_job, name=RUN_JOB, timeout=6 * 3600)],
-        cron_jobs=[*cron_jobs(), *mail_cron_jobs()],
+        cron_jobs=[*cron_jobs(), *mail_cron_jobs(), *sweep_cron_jobs()],
         redis_settings=RedisSettings.from_dsn(core.settings.redis_url),
         queue_name=core.keys.queue,
         on_startup=on_startup,

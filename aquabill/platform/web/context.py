@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -111,3 +111,7 @@ def require_platform_admin(connection: ASGIConnection, _handler) -> None:
         raise NotAuthorizedException("Требуется вход администратора платформы")
     if principal.kind != "platform":
         raise PermissionDeniedException("Доступно только администраторам платформы")
+
+
+# the dependency every tenant route declares: `ctx`, the request's TenantScope
+DEPS = {"ctx": Provide(provide_tenant_scope)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -14,9 +15,10 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aquabill.base.errors import DomainError
-from aquabill.billing_core.errors import BillingError
 from aquabill.tenants.naming import InvalidName
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ _MESSAGES = {
 _CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "validation_error",
           429: "rate_limited"}
+
+
+# A process over its capacity (web/shedding.py) or a request that waited too long for a database
+# connection (the pool's timeout, tenants/databases.py): 503, come back in a second.
+OVERLOADED = ("overloaded", "Сервер перегружен, повторите запрос через несколько секунд")
+RETRY_AFTER_SECONDS = 1
 
 
 def error_body(code: str, message: str, fields: list | None = None) -> dict:
@@ -59,18 +67,24 @@ def _validation_fields(exc: ValidationException) -> list[dict]:
     return fields
 
 
-# billing_core refusals (it cannot import the web layer): kind → (HTTP status, error code)
-_BILLING = {"invalid": (422, "validation_error"), "not_found": (404, "not_found"), "conflict": (409, "conflict"),
-            "period_closed": (409, "period_closed")}
+def _is_data_error(exc: Exception) -> bool:
+    """asyncpg's DataError (SQLSTATE class 22, e.g. "value out of int32 range") wrapped by SQLAlchemy."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if isinstance(cause, asyncpg.exceptions.DataError) or str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+            return True
+    return False
 
 
 def handle_exception(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DomainError):
         return _json(exc.status_code, error_body(exc.code, exc.message, exc.fields))
-    if isinstance(exc, BillingError):
-        status, code = _BILLING.get(exc.kind, (422, "validation_error"))
-        fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
-        return _json(status, error_body(code, exc.message, fields))
+    if isinstance(exc, PoolTimeout):  # no database connection freed within the pool's timeout
+        return Response(content=error_body(*OVERLOADED), status_code=503, media_type=MediaType.JSON,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if _is_data_error(exc):  # a value PostgreSQL cannot take (out of range, malformed): the input's fault
+        return _json(422, error_body("validation_error", "Недопустимое значение параметра"))
     if isinstance(exc, InvalidName):
         return _json(422, error_body("validation_error", str(exc)))
     if isinstance(exc, ValidationException):

@@ -84,7 +84,19 @@ BEGIN
 END $$""")
 
 
-def create_statement_fk_functions() -> None:
+# Statement-level foreign keys hold only at READ COMMITTED: each check reads the parent (or child) table with a
+# fresh snapshot taken after the lock it waited for. Under REPEATABLE READ or SERIALIZABLE the check would use
+# the transaction's first snapshot and miss a parent deleted or a child inserted since: refuse such writers.
+_READ_COMMITTED_ONLY = """
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'table "%" has foreign keys checked per statement, which hold only at READ COMMITTED: '
+                    'refused in a % transaction', TG_TABLE_NAME, upper(current_setting('transaction_isolation'))
+      USING ERRCODE = 'invalid_transaction_state', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+            HINT = 'Write it in a READ COMMITTED transaction (the service''s isolation level).';
+  END IF;"""
+
+
+def create_statement_fk_functions(*, fail_safe: bool = False) -> None:
     """Foreign keys checked once per statement instead of once per row (the same refusals).
 
     A row-level foreign key looks its parent up and locks it for every row: a bank file of 100,000
@@ -98,13 +110,18 @@ def create_statement_fk_functions() -> None:
     - `fk_key_immutable`: a parent's id never changes.
     So a concurrent delete and insert cannot leave an orphan at READ COMMITTED, the service's isolation
     level (the children's writers never lock parent rows). Errors carry SQLSTATE 23503 and the name the
-    foreign key had."""
+    foreign key had.
+
+    `fail_safe` (t0017): `fk_check` and `fk_guard_lock` refuse a transaction that is not READ COMMITTED
+    (SQLSTATE 25000), and `fk_truncate_guard` (see `statement_truncate_guard`) is created; without it, the
+    functions as t0015 created them."""
     s = quote_schema(tenant_schema())
+    guard = _READ_COMMITTED_ONLY if fail_safe else ""
     op.execute(f"""
 CREATE OR REPLACE FUNCTION {s}.fk_check() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   col text := TG_ARGV[0]; parent text := TG_ARGV[1]; missing text;
-BEGIN
+BEGIN{guard}
   EXECUTE format('SELECT min(n.%1$I)::text FROM new_rows n WHERE n.%1$I IS NOT NULL AND NOT EXISTS '
                  '(SELECT 1 FROM %2$I.%3$I p WHERE p.id = n.%1$I)', col, TG_TABLE_SCHEMA, parent) INTO missing;
   IF missing IS NOT NULL THEN
@@ -117,7 +134,7 @@ BEGIN
 END $$""")
     op.execute(f"""
 CREATE OR REPLACE FUNCTION {s}.fk_guard_lock() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+BEGIN{guard}
   EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', TG_TABLE_SCHEMA, TG_ARGV[0]);
   RETURN NULL;
 END $$""")
@@ -142,6 +159,33 @@ BEGIN
   RAISE EXCEPTION 'the id of a row of "%" is referenced by other tables and cannot change', TG_TABLE_NAME
     USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME;
 END $$""")
+    if fail_safe:
+        _create_truncate_guard_function(s)
+
+
+def _create_truncate_guard_function(s: str) -> None:
+    """`fk_truncate_guard` (parent, after TRUNCATE): a truncated parent may not leave a child row pointing at
+    it. It runs once every table of the statement is truncated, so a parent truncated together with its
+    children (or a self-reference) passes, as with a row-level foreign key. A child writer in flight holds
+    ACCESS SHARE on the parent from its `fk_check` until it ends, so TRUNCATE (ACCESS EXCLUSIVE) waits for
+    it and then sees its rows; a writer whose check comes later finds the parent empty and is refused."""
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION {s}.fk_truncate_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  child text := TG_ARGV[0]; col text := TG_ARGV[1]; ref text;
+BEGIN{_READ_COMMITTED_ONLY}
+  EXECUTE format('SELECT c.%1$I::text FROM %2$I.%3$I c WHERE c.%1$I IS NOT NULL LIMIT 1', col, TG_TABLE_SCHEMA, child)
+    INTO ref;
+  IF ref IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot truncate a table referenced in a foreign key constraint'
+      USING ERRCODE = 'feature_not_supported', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+            CONSTRAINT = TG_ARGV[2],
+            DETAIL = format('Table "%s" references "%s" (constraint "%s", key (%s)=(%s)).', child, TG_TABLE_NAME,
+                            TG_ARGV[2], col, ref),
+            HINT = format('Truncate table "%s" at the same time, or delete its rows first.', child);
+  END IF;
+  RETURN NULL;
+END $$""")
 
 
 def statement_foreign_key(child: str, column: str, parent: str) -> None:
@@ -162,11 +206,22 @@ def statement_foreign_key(child: str, column: str, parent: str) -> None:
                f"WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION {s}.fk_key_immutable()")
 
 
+def statement_truncate_guard(child: str, column: str, parent: str) -> None:
+    """TRUNCATE of `parent` refused while rows of `child` reference it (`fk_truncate_guard`, created by
+    `create_statement_fk_functions(fail_safe=True)`); a statement-level foreign key made after t0017 calls
+    this right after `statement_foreign_key`."""
+    s = quote_schema(tenant_schema())
+    name = f"{child}_{column}_fkey"
+    op.execute(f"CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON {s}.{parent} "
+               f"FOR EACH STATEMENT EXECUTE FUNCTION {s}.fk_truncate_guard('{child}', '{column}', '{name}')")
+
+
 def row_foreign_key(child: str, column: str, parent: str) -> None:
     """Back from `statement_foreign_key` to the row-level foreign key (downgrade)."""
     s = quote_schema(tenant_schema())
     name = f"{child}_{column}_fkey"
-    for suffix, table in (("insert", child), ("update", child), ("lock", parent), ("guard", parent)):
+    for suffix, table in (("insert", child), ("update", child), ("lock", parent), ("guard", parent),
+                          ("truncate", parent)):
         op.execute(f"DROP TRIGGER IF EXISTS {name}_{suffix} ON {s}.{table}")
     op.execute(f"DROP TRIGGER IF EXISTS fk_key_immutable ON {s}.{parent}")
     op.execute(f"ALTER TABLE {s}.{child} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {s}.{parent}(id)")

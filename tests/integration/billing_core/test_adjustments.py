@@ -10,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import text
 
+from aquabill.base.errors import Conflict, DomainError, NotFound, PeriodClosed
 from aquabill.billing_core.adjustments import (
     OneOff,
     cancel_agreement,
@@ -18,7 +19,6 @@ from aquabill.billing_core.adjustments import (
     get_agreement,
     storno,
 )
-from aquabill.billing_core.errors import BillingError, ConflictError, NotFoundError, PeriodClosedError
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.run.compute import Scope
 from aquabill.billing_core.run.service import run_billing
@@ -110,19 +110,19 @@ async def test_one_account_and_refusals(tx):
         assert await rows(conn, "source = 'one_off'") == [(2, "2024-03", "one_off", D("150.00"), None, "one_off")]
         note = (await conn.execute(text("SELECT note FROM charges WHERE source = 'one_off'"))).scalar_one()
         assert note == f"Разовое начисление № {made['id']}: Опломбировка"
-        with pytest.raises(PeriodClosedError, match="Период 2024-02 закрыт: разовое начисление за 2024-02"):
+        with pytest.raises(PeriodClosed, match="Период 2024-02 закрыт: разовое начисление за 2024-02"):
             await create_one_off(conn, OneOff(Period(2024, 2), svc, "area", house_id=1, total=D("10.00")))
-        with pytest.raises(PeriodClosedError):
+        with pytest.raises(PeriodClosed):
             await create_one_off(conn, OneOff(Period(2024, 2), svc, "area", total=D("10.00")), dry_run=True)
-        with pytest.raises(BillingError, match="с точностью до копейки"):
+        with pytest.raises(DomainError, match="с точностью до копейки"):
             await create_one_off(conn, OneOff(Period(2024, 3), svc, "area", total=D("10.005")))
-        with pytest.raises(BillingError, match="либо сумму"):
+        with pytest.raises(DomainError, match="либо сумму"):
             await create_one_off(conn, OneOff(Period(2024, 3), svc, "area", total=D("10"), rate=D("1")))
-        with pytest.raises(NotFoundError, match="Дом не найден"):
+        with pytest.raises(NotFound, match="Дом не найден"):
             await create_one_off(conn, OneOff(Period(2024, 3), svc, "area", house_id=99, total=D("10")))
-        with pytest.raises(NotFoundError, match="Лицевой счёт не найден"):
+        with pytest.raises(NotFound, match="Лицевой счёт не найден"):
             await create_one_off(conn, OneOff(Period(2024, 3), svc, "account", account_id=99, total=D("10")))
-        with pytest.raises(BillingError, match="Некому начислить"):  # nobody registered, no parameter
+        with pytest.raises(DomainError, match="Некому начислить"):  # nobody registered, no parameter
             await create_one_off(conn, OneOff(Period(2024, 3), svc, "residents", total=D("10")))
         assert (await conn.execute(text("SELECT count(*) FROM one_off_charges"))).scalar_one() == 1
 
@@ -161,16 +161,16 @@ async def test_storno_of_a_row_posts_a_negative_row_into_the_open_period_once(tx
         original = (await conn.execute(text("SELECT amount, volume, method FROM charges WHERE id = :i"),
                                        {"i": first})).one()
         assert tuple(original) == (D("200.00"), D("5.000"), "norm")
-        with pytest.raises(ConflictError, match=f"Начисление № {first} уже сторнировано"):
+        with pytest.raises(Conflict, match=f"Начисление № {first} уже сторнировано"):
             await storno(conn, charge_id=first)
-        with pytest.raises(BillingError, match="сама является сторно"):
+        with pytest.raises(DomainError, match="сама является сторно"):
             await storno(conn, charge_id=row["id"])
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFound):
             await storno(conn, charge_id=999999)
         # the bulk form takes the account's other rows of the month, skipping the one already reversed
         bulk = await storno(conn, account_id=1, period=Period(2024, 2))
         assert [r["amount"] for r in bulk["rows"]] == [D("-240.00")]
-        with pytest.raises(ConflictError, match="уже сторнированы"):
+        with pytest.raises(Conflict, match="уже сторнированы"):
             await storno(conn, account_id=1, period=Period(2024, 2))
         assert await rows(conn, "method = 'storno'") == [
             (1, "2024-03", "storno", D("-200.00"), "2024-02", "storno"),
@@ -184,17 +184,17 @@ async def test_storno_needs_an_open_period_and_leaves_the_runs_rows_of_an_open_p
         charge = (await conn.execute(text(
             "INSERT INTO charges(account_id, service_id, period, method, amount) "
             "VALUES (1, :s, DATE '2024-02-01', 'norm', 100) RETURNING id"), {"s": svc})).scalar_one()
-        with pytest.raises(ConflictError, match="Нет открытого расчётного периода"):
+        with pytest.raises(Conflict, match="Нет открытого расчётного периода"):
             await storno(conn, charge_id=charge)
         await set_periods(conn, p2024_03="open")
         computed = (await conn.execute(text(
             "INSERT INTO charges(account_id, service_id, period, method, amount) "
             "VALUES (1, :s, DATE '2024-03-01', 'norm', 100) RETURNING id"), {"s": svc})).scalar_one()
-        with pytest.raises(ConflictError, match="Период 2024-03 открыт: начисления расчёта"):
+        with pytest.raises(Conflict, match="Период 2024-03 открыт: начисления расчёта"):
             await storno(conn, charge_id=computed)
-        with pytest.raises(BillingError, match="Укажите, что сторнировать"):
+        with pytest.raises(DomainError, match="Укажите, что сторнировать"):
             await storno(conn)
-        with pytest.raises(BillingError, match="Укажите период"):
+        with pytest.raises(DomainError, match="Укажите период"):
             await storno(conn, account_id=1)
 
 
@@ -212,7 +212,7 @@ async def test_storno_of_a_one_off_document_in_its_open_period(tx):
         total = (await conn.execute(text(
             "SELECT count(*), sum(amount) FROM charges WHERE method IN ('one_off', 'storno')"))).one()
         assert tuple(total) == (6, D("0.00"))
-        with pytest.raises(ConflictError, match="уже сторнированы"):
+        with pytest.raises(Conflict, match="уже сторнированы"):
             await storno(conn, one_off_id=made["id"])
 
 
@@ -249,7 +249,7 @@ async def test_agreement_schedule_run_posting_and_cancel(tx):
         assert [(s["period"], s["posted"]) for s in cancelled["schedule"]] == [("2024-04", True), ("2024-05", True)]
         assert [(c["period"], c["amount"]) for c in cancelled["charges"]] == [
             ("2024-03", D("-1000.00")), ("2024-05", D("333.34"))]
-        with pytest.raises(ConflictError, match="уже расторгнуто"):
+        with pytest.raises(Conflict, match="уже расторгнуто"):
             await cancel_agreement(conn, made["id"], cancelled_on=date(2024, 5, 21))
         await run_billing(conn, Period(2024, 6))  # the dropped June instalment is never posted
         all_rows = await rows(conn, "method = 'installment'")
@@ -280,25 +280,25 @@ async def test_first_instalment_in_the_signing_month_is_posted_at_once_and_refus
         assert (await get_agreement(conn, made["id"]))["posted"] == D("66.66")
         # instalment rows are not reversed one by one
         inst = (await conn.execute(text("SELECT id FROM charges WHERE source = 'schedule'"))).scalar_one()
-        with pytest.raises(BillingError, match="расторгните соглашение"):
+        with pytest.raises(DomainError, match="расторгните соглашение"):
             await storno(conn, charge_id=inst)
 
-        with pytest.raises(ConflictError, match="Соглашение № Р-1 уже есть"):
+        with pytest.raises(Conflict, match="Соглашение № Р-1 уже есть"):
             await create_agreement(conn, account_id=1, number="Р-1", signed_on=date(2024, 3, 1), debt=D("10"),
                                    months=1, first_period=Period(2024, 3))
-        with pytest.raises(PeriodClosedError, match="Период 2024-02 закрыт"):
+        with pytest.raises(PeriodClosed, match="Период 2024-02 закрыт"):
             await create_agreement(conn, account_id=1, number="Р-2", signed_on=date(2024, 2, 20), debt=D("10"),
                                    months=2, first_period=Period(2024, 3))
-        with pytest.raises(BillingError, match="не может быть раньше"):
+        with pytest.raises(DomainError, match="не может быть раньше"):
             await create_agreement(conn, account_id=1, number="Р-3", signed_on=date(2024, 3, 20), debt=D("10"),
                                    months=2, first_period=Period(2024, 2))
-        with pytest.raises(BillingError, match="меньше копейки"):
+        with pytest.raises(DomainError, match="меньше копейки"):
             await create_agreement(conn, account_id=1, number="Р-4", signed_on=date(2024, 3, 20), debt=D("0.02"),
                                    months=3, first_period=Period(2024, 4))
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFound):
             await create_agreement(conn, account_id=99, number="Р-5", signed_on=date(2024, 3, 20), debt=D("10"),
                                    months=3, first_period=Period(2024, 4))
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFound):
             await cancel_agreement(conn, 999, cancelled_on=date(2024, 3, 20))
 
 

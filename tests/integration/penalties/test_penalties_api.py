@@ -78,7 +78,7 @@ async def test_run_of_a_closed_period_fails_clearly(client, penalty_tenant, tx, 
     job = await wait_job(api, r.json()["job"]["id"])
     assert job["status"] == "failed" and "2019-03 закрыт" in str(job["error"]), job
     r = await api.post("/api/penalties/runs", {"period": "2019-13"})
-    assert r.status_code in (400, 422), r.text
+    assert r.status_code == 422, r.text
 
 
 async def test_key_rates_and_deferrals(client, penalty_tenant):
@@ -104,7 +104,7 @@ async def test_key_rates_and_deferrals(client, penalty_tenant):
 
 async def test_permissions(client, penalty_tenant):
     viewer = await as_role(client, penalty_tenant, "viewer")
-    assert (await viewer.get("/api/penalties")).status_code in (200, 403)
+    assert (await viewer.get("/api/penalties")).status_code == 200
     r = await viewer.post("/api/penalties/runs", {"period": "2019-03"})
     assert r.status_code == 403, r.text
     operator = await as_role(client, penalty_tenant, "operator")

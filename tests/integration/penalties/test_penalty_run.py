@@ -13,7 +13,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import text
 
-from aquabill.billing_core.errors import ConflictError, PeriodClosedError
+from aquabill.base.errors import Conflict, PeriodClosed
 from aquabill.billing_core.payments.allocation import allocate_all
 from aquabill.billing_core.penalties import (
     Moratorium,
@@ -140,7 +140,7 @@ async def test_moratorium_crossing(tx):
     async with tx() as conn:
         await run_penalties(conn, Period.parse("2021-01"))
         assert await by_period(conn, 1) == [("2020-12", "3.54"), ("2021-01", "10.14")]
-        with pytest.raises(PeriodClosedError, match="2020-12 закрыт"):
+        with pytest.raises(PeriodClosed, match="2020-12 закрыт"):
             await run_penalties(conn, Period.parse("2020-12"))
 
 
@@ -170,7 +170,7 @@ async def test_storno_deferral_and_history_change(tx):
         assert [(p, k, str(x)) for p, k, x in rows] == [
             ("2019-02", "accrual", "11.40"), ("2019-03", "accrual", "18.60"), ("2019-03", "storno", "-18.60"),
             ("2019-03", "storno", "-11.40")]
-        with pytest.raises(ConflictError):
+        with pytest.raises(Conflict):
             await storno_penalties(conn, account_id=1, reason="ещё раз")
         audit = (await conn.execute(text(
             "SELECT count(*) FROM audit_log WHERE table_name = 'penalty_stornos' AND user_id = 1"))).scalar_one()

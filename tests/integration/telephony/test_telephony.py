@@ -27,7 +27,9 @@ from tests.integration.billing_core.api_helpers import Api, as_role
 from tests.integration.billing_core.conftest import small_registry
 from tests.tenancy.test_realtime_isolation import open_client, wait_until_subscribed
 
-CAPTURED = Path("/work/shared/reference/asterisk-ami/captured/vistep_callme_asterisk13_queue_call_log.txt")
+# the fixture is part of the repository (tests/data/asterisk-ami/SOURCES.md): a missing file fails the test
+CAPTURED = (Path(__file__).resolve().parents[2] / "data" / "asterisk-ami"
+            / "vistep_callme_asterisk13_queue_call_log.txt")
 T0 = datetime(2026, 3, 2, 9, 15, 0, tzinfo=UTC)
 CALLER = "89161234567"
 WAIT = 30.0
@@ -41,8 +43,6 @@ def call_events(linkedid: str, agent_uniqueid: str, *, caller: str = CALLER, sta
                 stop=None, tail: list[dict[str, str]] = ()) -> list[Message]:
     """The captured call as a new call: own unique ids, the caller's number, Timestamp headers; optionally
     cut before the first event for which `stop` is true and ended by `tail` events of the caller's channel."""
-    if not CAPTURED.exists():
-        pytest.skip("reference log not available")
     ids = {"1514295827.372": linkedid, "1514295839.373": agent_uniqueid}
     out = []
     for m in load_captured(CAPTURED):

@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from aquabill.base.errors import DomainError
 from aquabill.billing_core.adjustments.installments import check_agreement, schedule_periods, split_debt
 from aquabill.billing_core.adjustments.one_off import OneOff, check_one_off
-from aquabill.billing_core.errors import BillingError
 from aquabill.billing_core.periods import Period
 
 MARCH = Period(2024, 3)
@@ -46,7 +46,7 @@ def test_schedule_crosses_the_year():
     (OneOff(MARCH, 1, "area", total=D("10"), note="х" * 501), "note"),
 ])
 def test_one_off_checks(doc, field):
-    with pytest.raises(BillingError) as refused:
+    with pytest.raises(DomainError) as refused:
         check_one_off(doc)
     assert refused.value.field == field
 
@@ -74,6 +74,6 @@ def test_one_off_accepted(doc):
 def test_agreement_checks(changes, field):
     terms = {"number": "Р-1", "debt": D("1000.00"), "months": 3, "signed_on": date(2024, 3, 10),
              "first_period": MARCH, "note": "", **changes}
-    with pytest.raises(BillingError) as refused:
+    with pytest.raises(DomainError) as refused:
         check_agreement(**terms)
     assert refused.value.field == field

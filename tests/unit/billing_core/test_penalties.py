@@ -41,7 +41,8 @@ def test_rate_before_table_is_an_error():
 @pytest.mark.parametrize("period,day,expected", [
     (date(2019, 5, 1), None, date(2019, 6, 10)), (date(2025, 12, 1), None, date(2026, 1, 10)),
     (date(2026, 1, 31), None, date(2026, 2, 10)), (date(2026, 2, 1), None, date(2026, 3, 15)),
-    (date(2026, 5, 1), 25, date(2026, 6, 25)),
+    (date(2025, 5, 1), 25, date(2025, 6, 25)),
+    (date(2026, 5, 1), 25, date(2026, 6, 15)),  # from 01.03.2026 a contract no longer sets the day
 ])
 def test_due_date(period, day, expected):
     assert due_date(period, day) == expected

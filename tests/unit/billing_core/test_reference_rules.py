@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import DomainError
 from aquabill.billing_core.metering.meters import MeterInstall, check_install, meter_state
 from aquabill.billing_core.metering.reading_entry import parse_reading_value
 from aquabill.billing_core.reference.coefficients import Coefficient, coefficient_on, timeline
@@ -48,7 +48,7 @@ def test_check_number(value, ok):
     if ok:
         assert check_number(value, field="price", label="Тариф", scale=4, maximum=D(100)) == value
     else:
-        with pytest.raises(BillingError) as err:
+        with pytest.raises(DomainError) as err:
             check_number(value, field="price", label="Тариф", scale=4, maximum=D(100))
         assert err.value.field == "price" and err.value.message.startswith("Тариф: ")
 
@@ -62,7 +62,7 @@ def test_check_number(value, ok):
 def test_meter_installation_checks(changes, field):
     base = {"serial": "ХВ-1", "installed_on": date(2024, 1, 1)}
     check_install(MeterInstall(**base))
-    with pytest.raises(BillingError) as err:
+    with pytest.raises(DomainError) as err:
         check_install(MeterInstall(**{**base, **changes}))
     assert err.value.field == field
 
@@ -82,16 +82,16 @@ def test_reading_value_typed_by_a_person(raw, value):
 
 @pytest.mark.parametrize("raw", ["abc", "", "1,2,3", "inf"])
 def test_reading_value_that_is_not_a_number(raw):
-    with pytest.raises(BillingError, match="не является числом"):
+    with pytest.raises(DomainError, match="не является числом"):
         parse_reading_value(raw)
 
 
 def test_absence_is_at_least_one_full_day():
     check_absence(1, date(2024, 3, 1), date(2024, 3, 1), "")
-    with pytest.raises(BillingError, match="не короче одного полного дня") as err:
+    with pytest.raises(DomainError, match="не короче одного полного дня") as err:
         check_absence(1, date(2024, 3, 2), date(2024, 3, 1), "")
     assert err.value.field == "date_to"
-    with pytest.raises(BillingError, match="Число отсутствующих"):
+    with pytest.raises(DomainError, match="Число отсутствующих"):
         check_absence(0, date(2024, 3, 1), date(2024, 3, 5), "")
 
 
@@ -103,6 +103,6 @@ def test_resident_checks():
                            ({"registered_from": None}, "registered_from"),
                            ({"registered_to": date(2023, 12, 31)}, "registered_to"),
                            ({"birth_date": date(2024, 1, 2)}, "birth_date")):
-        with pytest.raises(BillingError) as err:
+        with pytest.raises(DomainError) as err:
             check_resident({**ok, **changes})
         assert err.value.field == field

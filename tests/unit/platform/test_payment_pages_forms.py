@@ -5,7 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from aquabill.platform.web.payments.payment_pages import PageError, parse_amount, parse_date
+from aquabill.base.errors import Invalid as PageError
+from aquabill.platform.web.payments.payment_pages import parse_amount, parse_date
 
 
 @pytest.mark.parametrize(("raw", "value"), [

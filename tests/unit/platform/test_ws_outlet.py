@@ -1,5 +1,6 @@
 """SocketOutlet: frames go out at once when the socket has room, in order and once each; a socket that
-must wait gets what came meanwhile as one frame; a socket too far behind is closed (1013)."""
+must wait gets what came meanwhile as one frame; a socket too far behind is closed (1013); a socket whose
+send fails mid-stream is closed (1011) and its outlet detached from the hub; a reset always goes out."""
 
 from __future__ import annotations
 
@@ -24,12 +25,19 @@ class Peer:
         self.gate = asyncio.Event()
         self.gate.set()
         self.waits = 0
+        self.broken = False  # from now on a send fails (after waiting, if it has to wait)
+        self.detached = 0
 
     async def send_text(self, text: str) -> None:
         if not self.gate.is_set():
             self.waits += 1
             await self.gate.wait()
+        if self.broken:
+            raise ConnectionResetError("transport broke")
         self.sent.append(text)
+
+    def detach(self) -> None:
+        self.detached += 1
 
     async def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
@@ -98,11 +106,53 @@ async def test_too_slow_socket_is_closed(monkeypatch) -> None:
     assert peer.sent == []
 
 
-async def test_a_failed_send_marks_the_outlet_closed() -> None:
-    async def broken(_text: str) -> None:
-        raise RuntimeError("client gone")
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
 
-    outlet = SocketOutlet(broken, Peer().close)
+
+async def test_a_send_failing_at_once_closes_the_socket_and_detaches() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer.send_text, peer.close, peer.detach)
     outlet.release(0)
     outlet.offer(Frame([ev(1)]))
-    assert outlet.closed
+    peer.broken = True
+    outlet.offer(Frame([ev(2)]))  # fails inside offer(), mid-stream
+    await settle()
+    assert peer.closed == (1011, "send failed, reconnect") and peer.detached == 1 and outlet.closed
+    peer.broken = False
+    outlet.offer(Frame([ev(3)]))  # nothing more on this socket: its client resumes with ?since=1
+    await settle()
+    assert peer.seqs() == [1] and peer.detached == 1
+
+
+async def test_a_send_failing_after_waiting_closes_the_socket_and_detaches() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer.send_text, peer.close, peer.detach)
+    outlet.release(0)
+    outlet.offer(Frame([ev(1)]))
+    peer.gate.clear()
+    outlet.offer(Frame([ev(2)]))  # waits for the buffer: a task finishes it
+    outlet.offer(Frame([ev(3)]))
+    peer.broken = True
+    peer.gate.set()  # the waiting send now fails
+    await settle()
+    assert peer.closed == (1011, "send failed, reconnect") and peer.detached == 1 and outlet.closed
+    assert peer.seqs() == [1]
+
+
+async def test_a_reset_goes_out_and_numbering_continues_after_it() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer.send_text, peer.close)
+    outlet.release(40)  # the client had events up to 40 …
+    outlet.offer(Frame.reset_to(3))  # … and Redis restarted without them: its counter is at 3
+    outlet.offer(Frame([ev(4)]))
+    assert [json.loads(t) for t in peer.sent] == [{"type": "reset", "seq": 3}, {"seq": 4, "type": "t"}]
+    held = SocketOutlet((other := Peer()).send_text, other.close)  # the same, waiting behind a replay
+    held.offer(Frame([ev(41)]))
+    held.offer(Frame.reset_to(3))
+    held.offer(Frame([ev(3)]))  # at or below the reset: covered by the reload
+    held.offer(Frame([ev(4)]))
+    held.release(40)
+    assert json.loads(other.sent[0]) == [{"seq": 41, "type": "t"}, {"type": "reset", "seq": 3},
+                                         {"seq": 4, "type": "t"}]

@@ -4,6 +4,7 @@ the next level up). Reading needs registry/view or requests/view; changing needs
 requests/admin.
 
 A division: id, code, name, active, head_user_id, head_name, parent_id, house_ids (its houses).
+The one implementation is `billing_core.divisions`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, patch, post
-from litestar.di import Provide
 
-from aquabill.billing_core import month_close
-from aquabill.contact_center.requests import setup
+from aquabill.billing_core import divisions as store
 from aquabill.platform.auth.permissions import requires_any
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW = [requires_any(("registry", "view"), ("requests", "view"))]
 EDIT = [requires_any(("registry", "edit"), ("requests", "admin"))]
 TAGS = ["divisions"]
@@ -46,16 +44,12 @@ class DivisionPatch(msgspec.Struct):
 
 async def _save(ctx: Ctx, division_id: int | None, data: msgspec.Struct) -> dict[str, Any]:
     values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-    house_ids = values.pop("house_ids", None)
-    saved = await setup.save_division(ctx.conn, division_id, values)
-    if house_ids is not None and (division_id is not None or house_ids):
-        await month_close.update_division(ctx.conn, saved["id"], house_ids=house_ids)
-    return await setup.get_division(ctx.conn, saved["id"])
+    return await store.save_division(ctx.conn, division_id, values)
 
 
 @get("/api/divisions", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def divisions(ctx: Ctx) -> dict:
-    items = await setup.list_divisions(ctx.conn)
+    items = await store.list_divisions(ctx.conn)
     return {"items": items, "total": len(items)}
 
 
@@ -66,7 +60,7 @@ async def create_division(ctx: Ctx, data: DivisionIn) -> dict:
 
 @get("/api/divisions/{division_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_division(ctx: Ctx, division_id: int) -> dict:
-    return await setup.get_division(ctx.conn, division_id)
+    return await store.get_division(ctx.conn, division_id)
 
 
 @patch("/api/divisions/{division_id:int}", dependencies=DEPS, guards=EDIT, tags=TAGS)

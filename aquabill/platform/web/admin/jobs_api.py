@@ -7,18 +7,15 @@ from uuid import UUID
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from aquabill.base.errors import NotFound
+from aquabill.base.errors import found
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store
-from aquabill.platform.jobs.registry import JOBS, load_job_modules
+from aquabill.platform.jobs.registry import JOBS
 from aquabill.platform.jobs.service import start_job
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, page
-
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 
 
 class JobIn(msgspec.Struct):
@@ -36,7 +33,6 @@ async def list_jobs(ctx: Ctx, status: Annotated[str | None, Parameter(max_length
 
 @get("/api/jobs/kinds", dependencies=DEPS, guards=[requires("jobs", "view")], tags=["jobs"])
 async def job_kinds(ctx: Ctx) -> dict:
-    load_job_modules()
     items = [{"kind": s.kind, "title": s.title, "allowed": ctx.principal.can(s.resource, s.action)}
              for s in JOBS.values()]
     return page(items, len(items), len(items), 0)
@@ -44,9 +40,7 @@ async def job_kinds(ctx: Ctx) -> dict:
 
 @get("/api/jobs/{job_id:uuid}", dependencies=DEPS, guards=[requires("jobs", "view")], tags=["jobs"])
 async def get_job(ctx: Ctx, job_id: UUID) -> dict:
-    row = await store.get(ctx.conn, job_id)
-    if row is None:
-        raise NotFound("Задание не найдено")
+    row = found(await store.get(ctx.conn, job_id), "Задание не найдено")
     return store.to_dict(row)
 
 

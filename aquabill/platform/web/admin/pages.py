@@ -6,28 +6,26 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from sqlalchemy import text
 
-from aquabill.billing_core.registry.queries import search_accounts
+from aquabill.billing_core.registry.queries import registry_counts, search_accounts
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.auth.service import AuthError, login_staff, logout
+from aquabill.platform.auth.users import count_active
 from aquabill.platform.jobs import store
 from aquabill.platform.web.context import (
+    DEPS,
     SESSION_COOKIE,
     Ctx,
     TenantScope,
     core_of,
-    provide_tenant_scope,
     slug_from_host,
 )
 from aquabill.platform.web.paging import Offset, Search
 from aquabill.tenants import registry
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 JOB_STATUS = {"queued": "В очереди", "running": "Выполняется", "done": "Выполнено", "failed": "Ошибка"}
 PAGE_SIZE = 25
 
@@ -96,12 +94,10 @@ def _ctx(ts: TenantScope, **kw) -> dict:
 
 @get("/", dependencies=DEPS, include_in_schema=False)
 async def home(ctx: Ctx) -> Template:
-    counts = (await ctx.conn.execute(text(
-        "SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM houses) AS houses, "
-        "(SELECT count(*) FROM users WHERE is_active) AS users"))).one()
+    counts = {**await registry_counts(ctx.conn), "users": await count_active(ctx.conn)}
     jobs, _ = await store.list_jobs(ctx.conn, limit=10)
     return Template("home.html", context=_ctx(
-        ctx, stats=counts._asdict(), jobs=jobs, status_names=JOB_STATUS,
+        ctx, stats=counts, jobs=jobs, status_names=JOB_STATUS,
         can_report=ctx.principal.can("audit", "report")))
 
 

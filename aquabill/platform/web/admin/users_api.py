@@ -6,16 +6,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, patch, post
-from litestar.di import Provide
 
-from aquabill.base.errors import Conflict, Invalid, NotFound
+from aquabill.base.errors import Conflict, Invalid, NotFound, found
 from aquabill.platform.auth import users as repo
 from aquabill.platform.auth.passwords import hash_password
 from aquabill.platform.auth.permissions import ACTIONS, RESOURCES, requires
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, Search, page
-
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 
 Login = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 
@@ -96,9 +93,7 @@ async def list_users(ctx: Ctx, q: Search = "", limit: Limit = 50, offset: Offset
 
 @get("/api/users/{user_id:int}", dependencies=DEPS, guards=[requires("users", "view")], tags=["users"])
 async def get_user(ctx: Ctx, user_id: int) -> dict:
-    row = await repo.get_user(ctx.conn, user_id)
-    if row is None:
-        raise NotFound("Пользователь не найден")
+    row = found(await repo.get_user(ctx.conn, user_id), "Пользователь не найден")
     return _user(row, await repo.role_codes_of(ctx.conn, user_id))
 
 
@@ -150,15 +145,13 @@ async def create_role(ctx: Ctx, data: RoleIn) -> dict:
 
 @patch("/api/roles/{role_id:int}", dependencies=DEPS, guards=[requires("users", "admin")], tags=["users"])
 async def update_role(ctx: Ctx, role_id: int, data: RolePatch) -> dict:
-    role = await repo.role_by_id(ctx.conn, role_id)
-    if role is None:
-        raise NotFound("Роль не найдена")
+    found(await repo.role_by_id(ctx.conn, role_id), "Роль не найдена")
     if data.name is not None:
         await repo.update_role(ctx.conn, role_id, data.name)
     if data.permissions is not None:
         await repo.set_permissions(ctx.conn, role_id, _parse_permissions(data.permissions))
-    found = next(r for r in await repo.list_roles(ctx.conn) if r.id == role_id)
-    return _role(found, list(found.permissions))
+    updated = next(r for r in await repo.list_roles(ctx.conn) if r.id == role_id)
+    return _role(updated, list(updated.permissions))
 
 
 ROUTES = [list_users, get_user, create_user, update_user, list_roles, permission_catalogue, create_role,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from litestar import get
-from litestar.di import Provide
 
-from aquabill.base.errors import NotFound
+from aquabill.base.errors import found
 from aquabill.billing_core.registry.queries import account_card, search_accounts
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, Search, page
-
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 
 
 @get("/api/accounts", dependencies=DEPS, guards=[requires("accounts", "view")], tags=["accounts"])
@@ -23,10 +20,7 @@ async def list_accounts(ctx: Ctx, q: Search = "", limit: Limit = 50, offset: Off
 @get("/api/accounts/{account_id:int}", dependencies=DEPS, guards=[requires("accounts", "view")],
      tags=["accounts"])
 async def get_account(ctx: Ctx, account_id: int) -> dict:
-    card = await account_card(ctx.conn, account_id)
-    if card is None:
-        raise NotFound("Лицевой счёт не найден")
-    return card
+    return found(await account_card(ctx.conn, account_id), "Лицевой счёт не найден")
 
 
 ROUTES = [list_accounts, get_account]

@@ -1,7 +1,7 @@
 """Adjustments of charges over the API: one-off charges (with a preview of the spread), storno, and
 installment agreements. Permission resource "billing" (view to read, edit to change).
 
-Refusals come from billing_core as BillingError (422 / 404 / 409, `period_closed` for a closed period).
+Refusals come from billing_core as DomainError (422 / 404 / 409, `period_closed` for a closed period).
 """
 
 from __future__ import annotations
@@ -12,17 +12,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from aquabill.base.errors import Invalid
 from aquabill.billing_core import adjustments
 from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("billing", "view")], [requires("billing", "edit")]
 TAGS = ["billing"]
 

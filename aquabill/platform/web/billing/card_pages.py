@@ -12,13 +12,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Template
 
-from aquabill.base.errors import NotFound
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid, found
 from aquabill.billing_core.metering.meters import get_meter, list_meters
 from aquabill.billing_core.metering.reading_entry import (
     STATUSES,
@@ -35,10 +31,9 @@ from aquabill.billing_core.registry.account_parameters import (
 from aquabill.billing_core.registry.card import full_card
 from aquabill.billing_core.registry.queries import require_account
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
+from aquabill.platform.web.forms import FORM, attempt, parse_date, parse_id
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 RECENT_READINGS = 20
 
 
@@ -63,13 +58,6 @@ def _num(value: Decimal) -> str:
     return f"{value.normalize():f}".replace(".", ",")
 
 
-def _date(raw: str, field: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError as exc:
-        raise BillingError("Укажите дату", field=field) from exc
-
-
 async def _meters_section(ctx: Ctx, account_id: int, **kw: Any) -> Template:
     meters, _ = await list_meters(ctx.conn, account_id=account_id, limit=500)
     recent, total = await list_readings(ctx.conn, account_id=account_id, limit=RECENT_READINGS)
@@ -87,32 +75,30 @@ async def _parameters_section(ctx: Ctx, account_id: int, **kw: Any) -> Template:
 
 @get("/accounts/{account_id:int}", dependencies=DEPS, guards=[requires("accounts", "view")], include_in_schema=False)
 async def account_page(ctx: Ctx, account_id: int) -> Template:
-    found = await full_card(ctx.conn, account_id, readings=RECENT_READINGS, charge_months=12)
-    if found is None:
-        raise NotFound("Лицевой счёт не найден")
+    card = found(await full_card(ctx.conn, account_id, readings=RECENT_READINGS, charge_months=12),
+                 "Лицевой счёт не найден")
     kinds, _ = await list_kinds(ctx.conn, limit=500)
-    return Template("billing/account_card.html", context=_page_ctx(ctx, account_id=account_id, card=found,
-                                                           a=found["account"], meters=found["meters"],
-                                                           readings=found["readings"],
-                                                           parameters=found["parameters"], kinds=kinds))
+    return Template("billing/account_card.html", context=_page_ctx(ctx, account_id=account_id, card=card,
+                                                           a=card["account"], meters=card["meters"],
+                                                           readings=card["readings"],
+                                                           parameters=card["parameters"], kinds=kinds))
 
 
 @post("/accounts/{account_id:int}/readings", dependencies=DEPS, guards=[requires("accounts", "edit")],
       include_in_schema=False, status_code=200)
 async def reading_submit(ctx: Ctx, account_id: int, data: Annotated[ReadingForm, FORM]) -> Template:
     await require_account(ctx.conn, account_id)
-    try:
-        async with ctx.conn.begin_nested():
-            if not data.meter_id.strip().isdigit():
-                raise BillingError("Выберите счётчик", field="meter_id")
-            meter = await get_meter(ctx.conn, int(data.meter_id))
-            if meter["account_id"] != account_id:
-                raise BillingError("Счётчик не относится к этому лицевому счёту", field="meter_id")
-            outcome = await add_reading(ctx.conn, meter["id"], read_on=_date(data.read_on, "read_on"),
-                                        value=parse_reading_value(data.value), source="operator",
-                                        user_id=ctx.principal.user_id)
-    except BillingError as exc:
-        return await _meters_section(ctx, account_id, message=exc.message, error=True)
+    async with attempt(ctx) as tried:
+        meter_id = parse_id(data.meter_id, "meter_id", "Выберите счётчик", required=True)
+        meter = await get_meter(ctx.conn, meter_id)
+        if meter["account_id"] != account_id:
+            raise Invalid("Счётчик не относится к этому лицевому счёту", field="meter_id")
+        read_on = parse_date(data.read_on, "read_on", "Укажите дату", required=True)
+        outcome = await add_reading(ctx.conn, meter["id"], read_on=read_on,
+                                    value=parse_reading_value(data.value), source="operator",
+                                    user_id=ctx.principal.user_id)
+    if tried.refused:
+        return await _meters_section(ctx, account_id, message=tried.message, error=True)
     status = STATUSES.get(outcome["status"], outcome["status"])
     message = f"Показание {_num(outcome['value'])} на {outcome['read_on']:%d.%m.%Y}: {status.lower()}"
     if outcome["duplicate"]:
@@ -126,12 +112,12 @@ async def reading_submit(ctx: Ctx, account_id: int, data: Annotated[ReadingForm,
       include_in_schema=False, status_code=200)
 async def parameter_submit(ctx: Ctx, account_id: int, data: Annotated[ParameterForm, FORM]) -> Template:
     await require_account(ctx.conn, account_id)
-    try:
-        async with ctx.conn.begin_nested():
-            result = await set_account_parameter(ctx.conn, account_id, kind=data.kind.strip(), value=data.value,
-                                                 valid_from=_date(data.valid_from, "valid_from"))
-    except BillingError as exc:
-        return await _parameters_section(ctx, account_id, message=exc.message, error=True)
+    async with attempt(ctx) as tried:
+        result = await set_account_parameter(
+            ctx.conn, account_id, kind=data.kind.strip(), value=data.value,
+            valid_from=parse_date(data.valid_from, "valid_from", "Укажите дату", required=True))
+    if tried.refused:
+        return await _parameters_section(ctx, account_id, message=tried.message, error=True)
     message = {"inserted": "Значение сохранено", "corrected": "Значение на эту дату исправлено",
                "unchanged": "Такое значение уже действует с этой даты"}[result["status"]]
     return await _parameters_section(ctx, account_id, message=message, error=False)

@@ -16,16 +16,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Template
 
 from aquabill.base.errors import DomainError, Invalid
 from aquabill.billing_core import month_close
-from aquabill.billing_core.errors import BillingError
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import periods
+from aquabill.billing_core.periods_guard import default_period
+from aquabill.billing_core.run.queries import periods
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web.billing.month_close_api import (
     CheckSettingIn,
@@ -34,11 +32,10 @@ from aquabill.platform.web.billing.month_close_api import (
     reopen,
     run_checks,
 )
-from aquabill.platform.web.billing.runs import default_period, parse_period
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.billing.runs import parse_period
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
+from aquabill.platform.web.forms import FORM, attempt, or_none, parse_id, try_period
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 Text = Annotated[str, Parameter(max_length=16)]
 OUTCOMES = {"pass": "Замечаний нет", "warn": "Есть предупреждения", "block": "Есть блокирующие замечания"}
 STATUSES = {"pass": "пройдена", "warn": "предупреждение", "block": "блокирует", "skip": "отключена"}
@@ -50,11 +47,6 @@ class CloseForm(msgspec.Struct):
     division_id: str = ""  # empty: the whole organisation
     action: str = "check"  # check | close
     accept_warnings: str = ""  # "1" when ticked
-
-
-def _division_id(raw: str) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() else None
 
 
 async def _page(ctx: TenantScope, period: Period, division_id: int | None, *, message: str = "",
@@ -76,37 +68,29 @@ async def _page(ctx: TenantScope, period: Period, division_id: int | None, *, me
 
 @get("/billing/close", dependencies=DEPS, guards=[requires("periods", "view")], include_in_schema=False)
 async def close_page(ctx: Ctx, period: Text = "", division_id: Text = "") -> Template:
-    message = ""
-    chosen: Period | None = None
-    if period.strip():
-        try:
-            chosen = parse_period(period)
-        except DomainError as exc:
-            message = exc.message
-    return await _page(ctx, chosen or await default_period(ctx.conn), _division_id(division_id), message=message)
+    chosen, message = try_period(period) if period.strip() else (None, "")
+    return await _page(ctx, chosen or await default_period(ctx.conn), or_none(parse_id, division_id, "division_id"),
+                       message=message)
 
 
 @post("/billing/close", dependencies=DEPS, guards=[requires("periods", "edit")], include_in_schema=False,
       status_code=200)
 async def close_submit(ctx: Ctx, data: Annotated[CloseForm, FORM]) -> Template:
-    division_id = _division_id(data.division_id)
-    try:
-        chosen = parse_period(data.period)
-    except DomainError as exc:
-        return await _page(ctx, await default_period(ctx.conn), division_id, message=exc.message)
-    notice = ""
-    try:
-        async with ctx.conn.begin_nested():
-            if data.action == "close":
-                result = await close(ctx, chosen, division_id, data.accept_warnings == "1")
-                where = f" по подразделению «{result['division']['name']}»" if result["division"] else ""
-                notice = f"Период {chosen} закрыт{where}." + (
-                    f" Открыт период {result['next_period']}." if result["next_period"] else "")
-            else:
-                result = await run_checks(ctx, chosen, division_id)
-                notice = f"Проверки выполнены: {OUTCOMES[result['outcome']].lower()}."
-    except (DomainError, BillingError) as exc:
-        return await _page(ctx, chosen, division_id, message=exc.message)
+    division_id = or_none(parse_id, data.division_id, "division_id")
+    chosen, message = try_period(data.period)
+    if chosen is None:
+        return await _page(ctx, await default_period(ctx.conn), division_id, message=message)
+    async with attempt(ctx) as tried:
+        if data.action == "close":
+            result = await close(ctx, chosen, division_id, data.accept_warnings == "1")
+            where = f" по подразделению «{result['division']['name']}»" if result["division"] else ""
+            notice = f"Период {chosen} закрыт{where}." + (
+                f" Открыт период {result['next_period']}." if result["next_period"] else "")
+        else:
+            result = await run_checks(ctx, chosen, division_id)
+            notice = f"Проверки выполнены: {OUTCOMES[result['outcome']].lower()}."
+    if tried.refused:
+        return await _page(ctx, chosen, division_id, message=tried.message)
     return await _page(ctx, chosen, division_id, notice=notice)
 
 
@@ -119,16 +103,14 @@ class ReopenForm(msgspec.Struct):
 @post("/billing/close/reopen", dependencies=DEPS, guards=[requires("periods", "admin")], include_in_schema=False,
       status_code=200)
 async def reopen_submit(ctx: Ctx, data: Annotated[ReopenForm, FORM]) -> Template:
-    division_id = _division_id(data.division_id)
-    try:
-        chosen = parse_period(data.period)
-    except DomainError as exc:
-        return await _page(ctx, await default_period(ctx.conn), division_id, message=exc.message)
-    try:
-        async with ctx.conn.begin_nested():
-            result = await reopen(ctx, chosen, division_id, data.reason[:2000])
-    except (DomainError, BillingError) as exc:
-        return await _page(ctx, chosen, division_id, message=exc.message)
+    division_id = or_none(parse_id, data.division_id, "division_id")
+    chosen, message = try_period(data.period)
+    if chosen is None:
+        return await _page(ctx, await default_period(ctx.conn), division_id, message=message)
+    async with attempt(ctx) as tried:
+        result = await reopen(ctx, chosen, division_id, data.reason[:2000])
+    if tried.refused:
+        return await _page(ctx, chosen, division_id, message=tried.message)
     where = f" по подразделению «{result['division']['name']}»" if result.get("division") else ""
     return await _page(ctx, chosen, division_id, notice=f"Период {chosen} открыт{where}.")
 
@@ -159,16 +141,15 @@ def _settings(form: Any) -> list[CheckSettingIn]:
       status_code=200)
 async def checks_submit(ctx: Ctx, request: Request) -> Template:
     form = await request.form()
-    division_id = _division_id(str(form.get("division_id") or ""))
+    division_id = or_none(parse_id, str(form.get("division_id") or ""), "division_id")
     try:
         chosen = parse_period(str(form.get("period") or ""))
     except DomainError:
         chosen = await default_period(ctx.conn)
-    try:
-        async with ctx.conn.begin_nested():
-            await configure_checks(ctx, _settings(form))
-    except DomainError as exc:
-        return await _page(ctx, chosen, division_id, message=exc.message)
+    async with attempt(ctx) as tried:
+        await configure_checks(ctx, _settings(form))
+    if tried.refused:
+        return await _page(ctx, chosen, division_id, message=tried.message)
     return await _page(ctx, chosen, division_id, notice="Набор проверок сохранён.")
 
 

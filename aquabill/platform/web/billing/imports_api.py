@@ -13,7 +13,6 @@ from typing import Annotated
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from aquabill.base.errors import Invalid, NotFound
@@ -23,9 +22,8 @@ from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.csv_import import IMPORT_PERMISSION, start_import_job
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 SYNC_MAX_LINES = 5000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 

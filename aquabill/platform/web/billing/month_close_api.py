@@ -3,7 +3,8 @@ tenant or one division), reopening it (admins), configuring the checks. Division
 
 Permission resource "periods": view to read, edit to run checks and close, admin to reopen and to
 configure the checks.
-Refusals come from billing_core (409 `conflict` with the checks' Russian messages, 404, 422).
+Refusals come from billing_core (409 `conflict` with the checks' Russian messages, 404, 422); so does the
+SQL (`billing_core.month_close`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post, put
-from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy import text
 
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core import month_close
@@ -24,12 +23,10 @@ from aquabill.billing_core.periods import Period
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.realtime import publish
 from aquabill.platform.web.billing.runs import parse_period
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT, ADMIN = [requires("periods", "view")], [requires("periods", "edit")], [requires("periods", "admin")]
 TAGS = ["month-close"]
-RUN_JOB = "billing.run"
 
 PeriodPath = Annotated[str, Parameter(max_length=16, description="Период ГГГГ-ММ")]
 
@@ -60,15 +57,6 @@ class ChecksConfigIn(msgspec.Struct):
     checks: list[CheckSettingIn]
 
 
-async def queued_runs(ctx: TenantScope, period: Period) -> list[str]:
-    """Billing runs of the period still in the job queue (queued or running): they are unfinished runs."""
-    rows = await ctx.conn.execute(text(
-        "SELECT id, status FROM jobs WHERE kind = :k AND status IN ('queued', 'running') "
-        "AND params->>'period' = :p ORDER BY created_at"), {"k": RUN_JOB, "p": str(period)})
-    names = {"queued": "в очереди", "running": "выполняется"}
-    return [f"задание {str(r.id)[:8]} ({names[r.status]})" for r in rows]
-
-
 def publish_closed(ctx: TenantScope, event: str, result: dict[str, Any]) -> None:
     data = {"period": result["period"], "division_id": (result.get("division") or {}).get("id"),
             "next_period": result.get("next_period")}
@@ -81,13 +69,13 @@ def publish_closed(ctx: TenantScope, event: str, result: dict[str, Any]) -> None
 
 async def run_checks(ctx: TenantScope, period: Period, division_id: int | None) -> dict[str, Any]:
     return await month_close.check_period(ctx.conn, period, division_id=division_id, today=date.today(),
-                                          queued_runs=await queued_runs(ctx, period))
+                                          queued_runs=await month_close.queued_runs(ctx.conn, period))
 
 
 async def close(ctx: TenantScope, period: Period, division_id: int | None, accept_warnings: bool) -> dict[str, Any]:
     result = await month_close.close_period(ctx.conn, period, division_id=division_id,
                                             accept_warnings=accept_warnings, today=date.today(),
-                                            queued_runs=await queued_runs(ctx, period))
+                                            queued_runs=await month_close.queued_runs(ctx.conn, period))
     publish_closed(ctx, "period.closed", result)
     return result
 
@@ -114,10 +102,7 @@ async def configure_checks(ctx: TenantScope, items: list[CheckSettingIn]) -> Non
             accepted = month_close.check_change(item.code, change)
         except ValueError as exc:
             raise Invalid(str(exc), fields=[{"field": "checks", "message": str(exc)}]) from exc
-        if accepted:
-            sets = ", ".join(f"{k} = :{k}" for k in accepted)
-            await ctx.conn.execute(text(f"UPDATE close_checks SET {sets} WHERE code = :code"),
-                                   {**accepted, "code": item.code})
+        await month_close.save_check_settings(ctx.conn, item.code, accepted)
 
 
 @put("/api/month-close/checks", dependencies=DEPS, guards=ADMIN, tags=TAGS)

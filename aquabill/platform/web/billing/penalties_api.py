@@ -9,7 +9,7 @@
   period's end (runs post one row per account × period; this is their detail, computed on demand);
 - `POST /api/penalties/storno {penalty_id | account_id (+ period), reason}`: reverse accruals in the open period;
 - `GET/POST /api/key-rates`, `GET/POST /api/penalty-deferrals`.
-Refusals come from billing_core as BillingError (422 / 404 / 409, `period_closed` for a closed period).
+Refusals come from billing_core as DomainError (422 / 404 / 409, `period_closed` for a closed period).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy import text
 
 from aquabill.base.errors import NotFound
 from aquabill.billing_core.payments.allocation import allocate_accounts
@@ -30,15 +28,15 @@ from aquabill.billing_core.penalties import store as pstore
 from aquabill.billing_core.penalties.detail import penalty_breakdown
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import current_open_period
+from aquabill.billing_core.registry.queries import account_exists
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.penalties import PENALTY_JOB
 from aquabill.platform.jobs.service import start_job
 from aquabill.platform.web.billing.runs import parse_period
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("penalties", "view")], [requires("penalties", "edit")]
 TAGS = ["penalties"]
 PeriodStr = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}$", description="Период ГГГГ-ММ")]
@@ -85,13 +83,7 @@ async def start_run(ctx: Ctx, data: RunIn) -> dict:
 
 @get("/api/penalties/runs", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def list_runs(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict:
-    rows = (await ctx.conn.execute(text(
-        "SELECT id, to_char(period, 'YYYY-MM') AS period, status, job_id, settings, accounts, rows, amount, stats, "
-        "created_by, started_at, finished_at FROM penalty_runs ORDER BY id DESC LIMIT :l OFFSET :o"),
-        {"l": limit, "o": offset})).all()
-    total = (await ctx.conn.execute(text("SELECT count(*) FROM penalty_runs"))).scalar_one()
-    items = [{**dict(r._mapping), "amount": str(r.amount), "job_id": str(r.job_id) if r.job_id else None}
-             for r in rows]
+    items, total = await pstore.list_runs(ctx.conn, limit=limit, offset=offset)
     return page(items, total, limit, offset)
 
 
@@ -104,21 +96,19 @@ async def list_penalties(ctx: Ctx, account_id: int | None = None, period: Period
 
 @get("/api/accounts/{account_id:int}/penalties", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def account_penalties(ctx: Ctx, account_id: int) -> dict:
-    if not (await ctx.conn.execute(text("SELECT 1 FROM accounts WHERE id = :id"), {"id": account_id})).first():
+    if not await account_exists(ctx.conn, account_id):
         raise NotFound("Лицевой счёт не найден")
     return await pstore.account_penalties(ctx.conn, account_id)
 
 
 @get("/api/accounts/{account_id:int}/penalties/breakdown", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def account_penalty_breakdown(ctx: Ctx, account_id: int, period: PeriodQuery = None) -> dict:
-    if not (await ctx.conn.execute(text("SELECT 1 FROM accounts WHERE id = :id"), {"id": account_id})).first():
+    if not await account_exists(ctx.conn, account_id):
         raise NotFound("Лицевой счёт не найден")
     if period:
         p = parse_period(period)
     else:  # the period of the last penalty run, else the current open period
-        last = (await ctx.conn.execute(text(
-            "SELECT period FROM penalty_runs WHERE status = 'done' ORDER BY id DESC LIMIT 1"))).scalar()
-        p = Period.of(last) if last else await current_open_period(ctx.conn)
+        p = await pstore.last_run_period(ctx.conn) or await current_open_period(ctx.conn)
     return await penalty_breakdown(ctx.conn, account_id, p)
 
 

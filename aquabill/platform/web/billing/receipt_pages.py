@@ -7,20 +7,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Template
 
-from aquabill.billing_core.errors import BillingError
 from aquabill.billing_core.receipts import build_receipt, load_requisites, save_requisites
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web.billing.receipt_view import qr_svg, receipt_period
 from aquabill.platform.web.billing.receipts_api import RequisitesIn
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
+from aquabill.platform.web.forms import FORM, attempt
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 VIEW, EDIT = [requires("receipts", "view")], [requires("receipts", "edit")]
 Month = Annotated[str, Parameter(max_length=7, description="Период ГГГГ-ММ")]
 
@@ -56,11 +52,10 @@ async def requisites_page(ctx: Ctx) -> Template:
 @post("/billing/requisites", dependencies=DEPS, guards=EDIT, include_in_schema=False, status_code=200)
 async def requisites_submit(ctx: Ctx, data: Annotated[RequisitesIn, FORM]) -> Template:
     raw = msgspec.structs.asdict(data)
-    try:
-        async with ctx.conn.begin_nested():
-            await save_requisites(ctx.conn, raw)
-    except BillingError as exc:
-        return await _requisites_page(ctx, form=raw, message=exc.message, error=True)
+    async with attempt(ctx) as tried:
+        await save_requisites(ctx.conn, raw)
+    if tried.refused:
+        return await _requisites_page(ctx, form=raw, message=tried.message, error=True)
     return await _requisites_page(ctx, message="Реквизиты сохранены: они печатаются на квитанциях и в QR-коде оплаты")
 
 

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.payments.qr import encode_payment_string
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import latest_charged_period
-from aquabill.platform.web.billing.runs import default_period
+from aquabill.billing_core.periods_guard import default_period
+from aquabill.billing_core.run.queries import latest_charged_period
 
 
 async def receipt_period(conn: AsyncConnection, account_id: int, raw: str | None) -> Period:

@@ -12,15 +12,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, put
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from aquabill.billing_core.receipts import build_receipt, load_requisites, save_requisites
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web.billing.receipt_view import receipt_period
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("receipts", "view")], [requires("receipts", "edit")]
 TAGS = ["receipts"]
 PeriodQuery = Annotated[str | None, Parameter(pattern=r"^\d{4}-\d{2}$", description="Период ГГГГ-ММ")]

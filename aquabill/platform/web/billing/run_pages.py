@@ -13,32 +13,28 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Template
-from sqlalchemy import text
 
-from aquabill.base.errors import DomainError, Invalid, NotFound
-from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import (
-    account_by_number,
+from aquabill.base.errors import Invalid, NotFound
+from aquabill.billing_core.periods_guard import default_period
+from aquabill.billing_core.reference.services import service_names
+from aquabill.billing_core.registry.card import CHARGE_METHODS
+from aquabill.billing_core.registry.queries import account_by_number, house_options
+from aquabill.billing_core.run.compute import Scope
+from aquabill.billing_core.run.queries import (
     charge_rows,
     charge_summary,
-    house_options,
     latest_charged_period,
     list_runs,
     periods,
 )
-from aquabill.billing_core.registry.card import CHARGE_METHODS
-from aquabill.billing_core.run.compute import Scope
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.billing.runs import StartedRun, default_period, parse_period, start_billing_run
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.billing.runs import StartedRun, parse_period, start_billing_run
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
+from aquabill.platform.web.forms import FORM, attempt, parse_id, try_period
 from aquabill.platform.web.paging import Offset, Search
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 RUNS_PAGE = 20
 CHARGES_PAGE = 50
 RUN_STATUS = {"queued": "В очереди", "running": "Выполняется", "done": "Завершён", "failed": "Ошибка"}
@@ -61,7 +57,7 @@ def _ctx(ts: TenantScope, **kw: Any) -> dict[str, Any]:
 
 
 async def _services(ctx: Ctx) -> dict[str, str]:
-    return {r.code: r.name for r in await ctx.conn.execute(text("SELECT code, name FROM services"))}
+    return await service_names(ctx.conn)
 
 
 async def _runs_ctx(ctx: Ctx, offset: int) -> dict[str, Any]:
@@ -100,9 +96,7 @@ async def _scope(ctx: Ctx, form: RunForm) -> Scope:
     if form.scope == "tenant":
         return Scope()
     if form.scope == "house":
-        if not form.house_id.strip().isdigit():
-            raise Invalid("Выберите дом", fields=[{"field": "house_id", "message": "не выбран"}])
-        return Scope("house", int(form.house_id))
+        return Scope("house", parse_id(form.house_id, "house_id", "Выберите дом", required=True))
     if form.scope == "account":
         number = form.account_number.strip()
         if not number:
@@ -117,23 +111,16 @@ async def _scope(ctx: Ctx, form: RunForm) -> Scope:
 @post("/billing/runs", dependencies=DEPS, guards=[requires("billing", "edit")], include_in_schema=False,
       status_code=200)
 async def run_submit(ctx: Ctx, request: Request, data: Annotated[RunForm, FORM]) -> Template:
-    try:
-        async with ctx.conn.begin_nested():
-            started = await start_billing_run(ctx, parse_period(data.period), await _scope(ctx, data))
-    except DomainError as exc:
-        return await _page(ctx, request, data, message=exc.message)
+    async with attempt(ctx) as tried:
+        started = await start_billing_run(ctx, parse_period(data.period), await _scope(ctx, data))
+    if tried.refused:
+        return await _page(ctx, request, data, message=tried.message)
     return await _page(ctx, request, data, started=started)
 
 
 @get("/billing/charges", dependencies=DEPS, guards=[requires("billing", "view")], include_in_schema=False)
 async def charges_page(ctx: Ctx, period: Text = "", account: Text = "", offset: Offset = 0) -> Template:
-    message = ""
-    chosen: Period | None = None
-    if period.strip():
-        try:
-            chosen = parse_period(period)
-        except DomainError as exc:
-            message = exc.message
+    chosen, message = try_period(period) if period.strip() else (None, "")
     chosen = chosen or await latest_charged_period(ctx.conn) or await default_period(ctx.conn)
     found = await charge_rows(ctx.conn, chosen, account_prefix=account, limit=CHARGES_PAGE, offset=offset)
     summary = await charge_summary(ctx.conn, chosen, account_prefix=account)

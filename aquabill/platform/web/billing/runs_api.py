@@ -7,19 +7,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy import text
 
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import charge_rows, latest_charged_period
+from aquabill.billing_core.run.queries import charge_rows, latest_charged_period, run_records
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store
 from aquabill.platform.web.billing.runs import parse_period, parse_scope, start_billing_run
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 PeriodText = Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$", description="Период ГГГГ-ММ")]
 
 
@@ -40,11 +37,8 @@ async def start_run(ctx: Ctx, data: RunIn) -> dict:
 
 @get("/api/billing/runs", dependencies=DEPS, guards=[requires("billing", "view")], tags=["billing"])
 async def list_runs(ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> dict:
-    rows = (await ctx.conn.execute(text(
-        "SELECT id, to_char(period, 'YYYY-MM') AS period, scope, scope_id, status, stats, started_at, finished_at "
-        "FROM billing_runs ORDER BY id DESC LIMIT :l OFFSET :o"), {"l": limit, "o": offset})).all()
-    total = (await ctx.conn.execute(text("SELECT count(*) FROM billing_runs"))).scalar_one()
-    return page([dict(r._mapping) for r in rows], total, limit, offset)
+    items, total = await run_records(ctx.conn, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
 
 
 @get("/api/billing/charges", dependencies=DEPS, guards=[requires("billing", "view")], tags=["billing"])

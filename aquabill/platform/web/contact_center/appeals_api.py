@@ -19,30 +19,21 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Response, get, patch, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from aquabill.base.errors import Invalid, NotFound
+from aquabill.base.errors import Invalid, NotFound, found
+from aquabill.contact_center import appeals
 from aquabill.contact_center.appeals import mail_store, store
 from aquabill.contact_center.appeals import telephonograms as tg
-from aquabill.contact_center.appeals.service import (
-    CREATED,
-    UPDATED,
-    appeal_card,
-    appeal_from_call,
-    create_appeal,
-    publish_appeal,
-    update_appeal,
-)
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as jobs_store
 from aquabill.platform.jobs.mail_poll import KIND as MAIL_POLL
 from aquabill.platform.jobs.service import start_job
+from aquabill.platform.realtime import publish
 from aquabill.platform.secret_box import SecretBox
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, Search, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT, ADMIN = ([requires("appeals", a)] for a in ("view", "edit", "admin"))
 TAGS = ["appeals"]
 SAFE_INLINE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "text/plain"}
@@ -172,7 +163,7 @@ def announce(ctx: Ctx, event: str, appeal: dict[str, Any], changed: list[str] | 
     core, tenant_id = ctx.core, ctx.tenant.id
 
     async def after_commit() -> None:
-        await publish_appeal(core, tenant_id, event, appeal, changed)
+        await publish(core.redis, core.keys, tenant_id, event, appeals.event_data(appeal, changed))
 
     ctx.after_commit(after_commit)
 
@@ -185,8 +176,8 @@ async def create(ctx: Ctx, data: AppealIn) -> dict:
     values.setdefault("operator_id", None)
     if values["operator_id"] is None:
         values["operator_id"] = ctx.principal.user_id
-    appeal = await create_appeal(ctx.conn, values, user_id=ctx.principal.user_id)
-    announce(ctx, CREATED, appeal)
+    appeal = await appeals.create_appeal(ctx.conn, values, user_id=ctx.principal.user_id)
+    announce(ctx, appeals.CREATED, appeal)
     return appeal
 
 
@@ -195,13 +186,13 @@ async def create_from_call(ctx: Ctx, data: FromCallIn) -> dict:
     """An appeal linked to a call record (its number and account taken from the call when it is known)."""
     values = msgspec.structs.asdict(data)
     call_id = values.pop("call_id")
-    appeal = await appeal_from_call(ctx.conn, call_id, values, user_id=ctx.principal.user_id)
-    announce(ctx, CREATED, appeal)
+    appeal = await appeals.appeal_from_call(ctx.conn, call_id, values, user_id=ctx.principal.user_id)
+    announce(ctx, appeals.CREATED, appeal)
     return appeal
 
 
 async def _card(ctx: Ctx, appeal_id: int) -> dict:
-    appeal = await appeal_card(ctx.conn, appeal_id, ctx.core.settings.timezone)
+    appeal = await appeals.appeal_card(ctx.conn, appeal_id, ctx.core.settings.timezone)
     appeal["mail_message"] = (await mail_store.get_message(ctx.conn, appeal["mail_message_id"])
                               if appeal["mail_message_id"] else None)
     return appeal
@@ -216,9 +207,9 @@ async def get_appeal(ctx: Ctx, appeal_id: int) -> dict:
 @patch("/api/appeals/{appeal_id:int}", dependencies=DEPS, guards=EDIT, tags=TAGS)
 async def change(ctx: Ctx, appeal_id: int, data: AppealPatch) -> dict:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-    appeal, changed = await update_appeal(ctx.conn, appeal_id, changes)
+    appeal, changed = await appeals.update_appeal(ctx.conn, appeal_id, changes)
     if changed:
-        announce(ctx, UPDATED, appeal, changed)
+        announce(ctx, appeals.UPDATED, appeal, changed)
     return appeal
 
 
@@ -234,18 +225,13 @@ async def list_messages(ctx: Ctx, mailbox_id: int | None = None, q: Search = "",
 
 @get("/api/mail/messages/{mail_message_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_message(ctx: Ctx, mail_message_id: int) -> dict:
-    msg = await mail_store.get_message(ctx.conn, mail_message_id)
-    if msg is None:
-        raise NotFound("Письмо не найдено")
-    return msg
+    return found(await mail_store.get_message(ctx.conn, mail_message_id), "Письмо не найдено")
 
 
 @get("/api/mail/attachments/{mail_attachment_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def download_attachment(ctx: Ctx, mail_attachment_id: int) -> Response:
     """An attachment of a received message, as received (a download)."""
-    att = await mail_store.get_attachment(ctx.conn, mail_attachment_id)
-    if att is None:
-        raise NotFound("Вложение не найдено")
+    att = found(await mail_store.get_attachment(ctx.conn, mail_attachment_id), "Вложение не найдено")
     media = att["content_type"] if att["content_type"] in SAFE_INLINE else "application/octet-stream"
     name = att["file_name"] or f"attachment-{att['id']}"
     return Response(bytes(att["content"]), media_type=media, headers={
@@ -345,10 +331,7 @@ async def create_telephonogram(ctx: Ctx, data: TelephonogramIn) -> dict:
 
 @get("/api/telephonograms/{telephonogram_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_telephonogram(ctx: Ctx, telephonogram_id: int) -> dict:
-    t = await tg.get_telephonogram(ctx.conn, telephonogram_id)
-    if t is None:
-        raise NotFound("Телефонограмма не найдена")
-    return t
+    return found(await tg.get_telephonogram(ctx.conn, telephonogram_id), "Телефонограмма не найдена")
 
 
 ROUTES = [list_kinds, list_appeals, create, create_from_call, get_appeal, change, list_messages, get_message,

@@ -18,10 +18,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, get, post, put
-from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 
-from aquabill.base.errors import Conflict, DomainError, Invalid, NotFound
+from aquabill.base.errors import Conflict, DomainError, Invalid, NotFound, found
 from aquabill.billing_core.registry import account_card
 from aquabill.billing_core.registry.phones import accounts_by_phone, normalise_phone
 from aquabill.channels.asterisk.calls import OUTBOUND_PREFIX
@@ -31,10 +30,9 @@ from aquabill.channels.call_control import CallControl, CallControlError, Origin
 from aquabill.contact_center import calls as store
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.secret_box import SecretBox
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("calls", "view")], [requires("calls", "edit")]
 ADMIN = [requires("telephony", "admin")]
 TAGS = ["calls"]
@@ -118,10 +116,7 @@ async def list_calls(ctx: Ctx, date_from: Annotated[date | None, QueryParameter(
 
 @get("/api/calls/{call_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_call(ctx: Ctx, call_id: int) -> dict:
-    call = await store.get_call(ctx.conn, call_id)
-    if call is None:
-        raise NotFound("Звонок не найден")
-    return call
+    return found(await store.get_call(ctx.conn, call_id), "Звонок не найден")
 
 
 @post("/api/calls/originate", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=201)
@@ -141,9 +136,7 @@ async def originate(ctx: Ctx, data: OriginateIn) -> dict:
 
 @post("/api/calls/{call_id:int}/callback", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=201)
 async def callback(ctx: Ctx, call_id: int, data: CallbackIn) -> dict:
-    call = await store.get_call(ctx.conn, call_id)
-    if call is None:
-        raise NotFound("Звонок не найден")
+    call = found(await store.get_call(ctx.conn, call_id), "Звонок не найден")
     number = call["caller"] if call["direction"] == "inbound" else call["called"]
     if not number or len(dial_string(number)) < 3:
         raise Conflict("Номер звонившего неизвестен: перезвонить некуда")

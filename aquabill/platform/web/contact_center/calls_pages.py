@@ -4,21 +4,19 @@ API, see static/click_to_call.js)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
 from litestar import get
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
 
 from aquabill.contact_center import calls as store
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
+from aquabill.platform.web.forms import or_none, parse_date
 from aquabill.platform.web.paging import Offset
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 PAGE = 50
 STATUSES = {"answered": "Отвечен", "missed": "Пропущен", "abandoned": "Брошен", "in_progress": "Идёт",
             "lost": "Связь с АТС потеряна"}
@@ -26,27 +24,21 @@ DIRECTIONS = {"inbound": "Входящий", "outbound": "Исходящий"}
 Field = Annotated[str, Parameter(max_length=40)]
 
 
-def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @get("/calls", dependencies=DEPS, guards=[requires("calls", "view")], include_in_schema=False)
 async def calls_page(ctx: Ctx, date_from: Field = "", date_to: Field = "", status: Field = "",
                      direction: Field = "", agent: Field = "", number: Field = "", offset: Offset = 0) -> Template:
     filters = {"date_from": date_from, "date_to": date_to, "status": status if status in STATUSES else "",
                "direction": direction if direction in DIRECTIONS else "", "agent": agent, "number": number}
+    day_from, day_to = or_none(parse_date, date_from, "date_from"), or_none(parse_date, date_to, "date_to")
     items, total = await store.list_calls(
-        ctx.conn, date_from=_day(date_from), date_to=_day(date_to), status=filters["status"] or None,
+        ctx.conn, date_from=day_from, date_to=day_to, status=filters["status"] or None,
         direction=filters["direction"] or None, agent=agent or None, number=number or None, limit=PAGE,
         offset=offset, zone=ctx.core.settings.timezone)
     query = urlencode({k: v for k, v in filters.items() if v})
     return Template("contact_center/calls.html", context={
         "principal": ctx.principal, "tenant": ctx.tenant, "items": items, "total": total, "offset": offset,
         "page": PAGE, "filters": filters, "query": query, "statuses": STATUSES, "directions": DIRECTIONS,
-        "bad_dates": bool((date_from and not _day(date_from)) or (date_to and not _day(date_to))),
+        "bad_dates": bool((date_from and not day_from) or (date_to and not day_to)),
         "can_call": ctx.principal.can("calls", "edit")})
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Request, get, post, put
-from litestar.di import Provide
 
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.presence import CHOOSABLE, STATUSES, PresenceBook
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 TAGS = ["console"]
 
 

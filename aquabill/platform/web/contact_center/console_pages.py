@@ -8,14 +8,11 @@ banner with the caller's account (`call.ringing`), queue state, SLA countdowns, 
 from __future__ import annotations
 
 from litestar import Request, get
-from litestar.di import Provide
 from litestar.response import Template
 
 from aquabill.platform.presence import CHOOSABLE, STATUSES, PresenceBook
 from aquabill.platform.web.contact_center.console_api import demo_pbx_for
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
-
-DEPS = {"ctx": Provide(provide_tenant_scope)}
+from aquabill.platform.web.context import DEPS, Ctx
 
 
 @get("/console", dependencies=DEPS, include_in_schema=False)

@@ -9,20 +9,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from aquabill.base.errors import DomainError, Invalid, NotFound
+from aquabill.base.errors import Invalid, found
 from aquabill.contact_center.appeals import mail_store, store
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web.contact_center.appeals_api import MailboxIn, MailboxPatch, _mailbox_values
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
+from aquabill.platform.web.forms import FORM, attempt
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 ADMIN = [requires("appeals", "admin")]
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 FIELDS = {"name": "название", "host": "сервер", "port": "порт", "username": "пользователь", "folder": "папка",
           "kind": "вид обращений", "password": "пароль"}
 
@@ -78,32 +74,28 @@ async def mailboxes_page(ctx: Ctx) -> Template:
 
 @post("/appeals/mailboxes", dependencies=DEPS, guards=ADMIN, include_in_schema=False, status_code=200)
 async def mailbox_create(ctx: Ctx, data: Annotated[MailboxForm, FORM]) -> Template | Redirect:
-    try:
-        async with ctx.conn.begin_nested():
-            await mail_store.insert_mailbox(ctx.conn, await _mailbox_values(ctx, _values(data, patch=False)))
-    except DomainError as exc:
+    async with attempt(ctx) as tried:
+        await mail_store.insert_mailbox(ctx.conn, await _mailbox_values(ctx, _values(data, patch=False)))
+    if tried.refused:
         data.password = ""  # never echoed back
-        return await _page(ctx, exc.message, data)
+        return await _page(ctx, tried.message, data)
     return Redirect(path="/appeals/mailboxes", status_code=303)
 
 
 @post("/appeals/mailboxes/{mailbox_id:int}", dependencies=DEPS, guards=ADMIN, include_in_schema=False,
       status_code=200)
 async def mailbox_update(ctx: Ctx, mailbox_id: int, data: Annotated[MailboxForm, FORM]) -> Template | Redirect:
-    current = await mail_store.get_mailbox(ctx.conn, mailbox_id)
-    if current is None:
-        raise NotFound("Почтовый ящик не найден")
-    try:
-        async with ctx.conn.begin_nested():
-            if data.action in ("enable", "disable"):
-                values: dict[str, Any] = {"enabled": data.action == "enable"}
-            else:
-                values = await _mailbox_values(ctx, _values(data, patch=True))
-                if any(values.get(k, current[k]) != current[k] for k in ("host", "port", "username", "folder")):
-                    values.update(last_uid=0, uid_validity=None)  # another box or folder: its UIDs start over
-            await mail_store.update_mailbox(ctx.conn, mailbox_id, values)
-    except DomainError as exc:
-        return await _page(ctx, f"Ящик «{current['name']}»: {exc.message}")
+    current = found(await mail_store.get_mailbox(ctx.conn, mailbox_id), "Почтовый ящик не найден")
+    async with attempt(ctx) as tried:
+        if data.action in ("enable", "disable"):
+            values: dict[str, Any] = {"enabled": data.action == "enable"}
+        else:
+            values = await _mailbox_values(ctx, _values(data, patch=True))
+            if any(values.get(k, current[k]) != current[k] for k in ("host", "port", "username", "folder")):
+                values.update(last_uid=0, uid_validity=None)  # another box or folder: its UIDs start over
+        await mail_store.update_mailbox(ctx.conn, mailbox_id, values)
+    if tried.refused:
+        return await _page(ctx, f"Ящик «{current['name']}»: {tried.message}")
     return Redirect(path="/appeals/mailboxes", status_code=303)
 
 

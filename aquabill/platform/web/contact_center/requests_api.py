@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Response, get, patch, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
 from aquabill.base.errors import Invalid
@@ -35,11 +34,10 @@ from aquabill.contact_center.requests.store import (
 )
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.realtime import publish
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
 from aquabill.platform.web.paging import Limit, Offset, Search, page
 
 log = logging.getLogger(__name__)
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT, ADMIN = ([requires("requests", a)] for a in ("view", "edit", "admin"))
 TAGS = ["requests"]
 

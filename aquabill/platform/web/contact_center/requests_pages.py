@@ -7,19 +7,17 @@ rolls the attempt back)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy import text
 
-from aquabill.base.errors import DomainError, Invalid, NotFound
-from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import account_by_number
+from aquabill.base.errors import Invalid, NotFound
+from aquabill.billing_core.registry.queries import account_by_number
+from aquabill.contact_center.appeals.store import appeal_origin
 from aquabill.contact_center.requests import flow, works
 from aquabill.contact_center.requests.setup import KINDS, list_routes
 from aquabill.contact_center.requests.store import (
@@ -33,11 +31,12 @@ from aquabill.contact_center.requests.store import (
     request_card,
 )
 from aquabill.platform.auth.permissions import requires
+from aquabill.platform.auth.users import active_users
 from aquabill.platform.web.contact_center.requests_api import publish_after_commit
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
+from aquabill.platform.web.forms import attempt, parse_date, parse_id, parse_period, parse_text
 from aquabill.platform.web.paging import Offset
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW = [requires("requests", "view")]
 EDIT = [requires("requests", "edit")]
 PAGE = 50
@@ -78,28 +77,6 @@ async def requests_page(ctx: Ctx, status: Choice = "", kind: Choice = "", overdu
     return await _list_page(ctx, status, kind, overdue, offset)
 
 
-def _field(form: Any, name: str, limit: int = 4000) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def _int(raw: str, field: str) -> int | None:
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 9:
-        raise Invalid(f"Ожидается номер: {raw}", fields=[{"field": field, "message": "не число"}])
-    return int(raw)
-
-
-def _date(raw: str, field: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise Invalid(f"Неверная дата: {raw}", fields=[{"field": field, "message": "дата ГГГГ-ММ-ДД"}]) from exc
-
-
 async def _account_by_number(ctx: Ctx, number: str) -> int | None:
     if not number:
         return None
@@ -111,45 +88,40 @@ async def _account_by_number(ctx: Ctx, number: str) -> int | None:
 
 async def _from_appeal(ctx: Ctx, appeal_id: int, values: dict[str, Any]) -> None:
     """A request made from an appeal takes the appeal's account, house, address and text unless given."""
-    row = (await ctx.conn.execute(text(
-        "SELECT account_id, house_id, address_text, subject, text FROM appeals WHERE id = :i"),
-        {"i": appeal_id})).first()
+    row = await appeal_origin(ctx.conn, appeal_id)
     if row is None:
         raise NotFound(f"Обращение № {appeal_id} не найдено")
     if values["account_id"] is None and values["house_id"] is None:
-        values["account_id"], values["house_id"] = row.account_id, row.house_id
-    values["address_text"] = values["address_text"] or row.address_text
-    values["description"] = values["description"] or "\n".join(x for x in (row.subject, row.text) if x)[:4000]
+        values["account_id"], values["house_id"] = row["account_id"], row["house_id"]
+    values["address_text"] = values["address_text"] or row["address_text"]
+    values["description"] = values["description"] or "\n".join(x for x in (row["subject"], row["text"]) if x)[:4000]
 
 
 @post("/requests", dependencies=DEPS, guards=EDIT, include_in_schema=False, status_code=200)
 async def request_submit(ctx: Ctx, request: Request) -> Template | Redirect:
     """Register a request (the list's form, or the appeal card's «Создать заявку»)."""
     form = await request.form()
-    raw = {k: _field(form, k) for k in ("kind", "description", "account_number", "house_id", "address_text",
-                                        "appeal_id", "route_id")}
+    raw = {k: parse_text(form.get(k)) for k in ("kind", "description", "account_number", "house_id",
+                                                "address_text", "appeal_id", "route_id")}
     out = Outbox()
-    try:
-        async with ctx.conn.begin_nested():
-            values: dict[str, Any] = {
-                "kind": raw["kind"], "description": raw["description"], "address_text": raw["address_text"][:500],
-                "account_id": await _account_by_number(ctx, raw["account_number"]),
-                "house_id": _int(raw["house_id"], "house_id"), "appeal_id": _int(raw["appeal_id"], "appeal_id"),
-                "route_id": _int(raw["route_id"], "route_id")}
-            if values["appeal_id"] is not None:
-                await _from_appeal(ctx, values["appeal_id"], values)
-            req = await flow.create_request(ctx.conn, values, by=ctx.principal.user_id, now=datetime.now(UTC),
-                                            out=out)
-    except DomainError as exc:
-        return await _list_page(ctx, form=raw, message=exc.message)
+    async with attempt(ctx) as tried:
+        values: dict[str, Any] = {
+            "kind": raw["kind"], "description": raw["description"], "address_text": raw["address_text"][:500],
+            "account_id": await _account_by_number(ctx, raw["account_number"]),
+            **{k: parse_id(raw[k], k) for k in ("house_id", "appeal_id", "route_id")}}
+        if values["appeal_id"] is not None:
+            await _from_appeal(ctx, values["appeal_id"], values)
+        req = await flow.create_request(ctx.conn, values, by=ctx.principal.user_id, now=datetime.now(UTC),
+                                        out=out)
+    if tried.refused:
+        return await _list_page(ctx, form=raw, message=tried.message)
     publish_after_commit(ctx, out)
     return Redirect(path=f"/requests/{req['id']}", status_code=303)
 
 
 async def _card_page(ctx: Ctx, request_id: int, message: str = "", form: dict[str, str] | None = None) -> Template:
     card = await request_card(ctx.conn, request_id, datetime.now(UTC))
-    users = [dict(r._mapping) for r in await ctx.conn.execute(text(
-        "SELECT id, coalesce(nullif(full_name, ''), login) AS name FROM users WHERE is_active ORDER BY 2"))]
+    users = await active_users(ctx.conn)
     return Template("contact_center/request_card.html", context=_ctx(ctx, r=card, users=users, message=message, form=form or {},
                                                       today=datetime.now(UTC).date()))
 
@@ -164,8 +136,9 @@ async def _document(ctx: Ctx, request_id: int, form: Any, now: datetime, out: Ou
     content, file_name = None, ""
     if isinstance(upload, UploadFile) and upload.filename:
         content, file_name = await upload.read(), upload.filename
-    await works.add_document(ctx.conn, request_id, name=_field(form, "name", 300), file_name=file_name,
-                             content=content, note=_field(form, "note"), by=ctx.principal.user_id, now=now, out=out)
+    await works.add_document(ctx.conn, request_id, name=parse_text(form.get("name"), 300),
+                             file_name=file_name, content=content, note=parse_text(form.get("note")),
+                             by=ctx.principal.user_id, now=now, out=out)
 
 
 async def _work(ctx: Ctx, request_id: int, form: Any, now: datetime, out: Outbox) -> None:
@@ -178,20 +151,19 @@ async def _work(ctx: Ctx, request_id: int, form: Any, now: datetime, out: Outbox
                               "quantity": quantities[i] if i < len(quantities) else "",
                               "price": prices[i] if i < len(prices) else ""})
     await works.add_work(ctx.conn, request_id, {
-        "description": _field(form, "description"), "labour_hours": _field(form, "labour_hours", 20),
-        "labour_cost": _field(form, "labour_cost", 20), "materials": materials,
-        "performed_on": _date(_field(form, "performed_on", 20), "performed_on")},
+        "description": parse_text(form.get("description")),
+        "labour_hours": parse_text(form.get("labour_hours"), 20),
+        "labour_cost": parse_text(form.get("labour_cost"), 20), "materials": materials,
+        "performed_on": parse_date(parse_text(form.get("performed_on"), 20), "performed_on")},
         by=ctx.principal.user_id, now=now, out=out)
 
 
 async def _act(ctx: Ctx, request_id: int, form: Any, now: datetime, out: Outbox) -> None:
-    raw_period = _field(form, "period", 20)
-    try:
-        period = Period.parse(raw_period) if raw_period else None
-    except ValueError as exc:
-        raise Invalid(f"Неверный период: {raw_period}", fields=[{"field": "period", "message": "ГГГГ-ММ"}]) from exc
-    await works.make_act(ctx.conn, request_id, act_date=_date(_field(form, "act_date", 20), "act_date"),
-                         period=period, account_id=await _account_by_number(ctx, _field(form, "account_number", 32)),
+    raw_period = parse_text(form.get("period"), 20)
+    period = parse_period(raw_period, message=f"Неверный период: {raw_period}")
+    act_date = parse_date(parse_text(form.get("act_date"), 20), "act_date")
+    account_id = await _account_by_number(ctx, parse_text(form.get("account_number"), 32))
+    await works.make_act(ctx.conn, request_id, act_date=act_date, period=period, account_id=account_id,
                          by=ctx.principal.user_id, now=now, out=out)
 
 
@@ -202,7 +174,7 @@ async def _apply(ctx: Ctx, request_id: int, action: str, form: Any, now: datetim
     elif action == "advance":
         await flow.advance(ctx.conn, request_id, by=by, now=now, out=out)
     elif action == "assign":
-        user_id = _int(_field(form, "user_id", 12), "user_id")
+        user_id = parse_id(parse_text(form.get("user_id"), 12), "user_id")
         if user_id is None:
             raise Invalid("Выберите исполнителя", fields=[{"field": "user_id", "message": "не выбран"}])
         await flow.assign(ctx.conn, request_id, user_id, by=by, now=now, out=out)
@@ -213,9 +185,9 @@ async def _apply(ctx: Ctx, request_id: int, action: str, form: Any, now: datetim
     elif action == "act":
         await _act(ctx, request_id, form, now, out)
     elif action == "close":
-        await flow.close(ctx.conn, request_id, by=by, now=now, note=_field(form, "note"), out=out)
+        await flow.close(ctx.conn, request_id, by=by, now=now, note=parse_text(form.get("note")), out=out)
     elif action == "cancel":
-        await flow.cancel(ctx.conn, request_id, by=by, now=now, note=_field(form, "note"), out=out)
+        await flow.cancel(ctx.conn, request_id, by=by, now=now, note=parse_text(form.get("note")), out=out)
     else:
         raise Invalid("Неизвестное действие", fields=[{"field": "action", "message": action[:40]}])
 
@@ -226,13 +198,12 @@ async def request_action(ctx: Ctx, request_id: int, request: Request) -> Templat
     """One form per action (`action`: accept, advance, assign, document, work, act, close, cancel)."""
     await load_request(ctx.conn, request_id)  # 404 for a request that is not there
     form = await request.form()
-    action, out = _field(form, "action", 20), Outbox()
-    try:
-        async with ctx.conn.begin_nested():
-            await _apply(ctx, request_id, action, form, datetime.now(UTC), out)
-    except DomainError as exc:
+    action, out = parse_text(form.get("action"), 20), Outbox()
+    async with attempt(ctx) as tried:
+        await _apply(ctx, request_id, action, form, datetime.now(UTC), out)
+    if tried.refused:
         echoed = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await _card_page(ctx, request_id, exc.message, echoed)
+        return await _card_page(ctx, request_id, tried.message, echoed)
     publish_after_commit(ctx, out)
     return Redirect(path=f"/requests/{request_id}", status_code=303)
 

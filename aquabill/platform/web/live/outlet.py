@@ -8,7 +8,12 @@ meanwhile wait in the outlet's backlog and go out together as one frame. A socke
 past BACKLOG_MAX frames is closed (1013): its client reconnects and resumes with `?since=N`.
 
 Every event goes out once and in sequence order: the outlet remembers the last sequence number sent
-and skips events at or below it (those the client got from the replay log when it resumed).
+and skips events at or below it (those the client got from the replay log when it resumed). A reset
+frame (the hub lost events it can no longer replay) always goes out, and numbering continues after it.
+
+A send that fails (the send coroutine raises, at once or after waiting) closes the socket (1011) and
+detaches the outlet from the hub: the client reconnects and resumes with `?since=N` instead of staying
+connected to an outlet that no longer sends.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from aquabill.platform.realtime import Frame, join
 log = logging.getLogger(__name__)
 
 BACKLOG_MAX = 1000  # frames waiting behind a slow socket before it is closed
+TRY_AGAIN_LATER = 1013  # too slow: reconnect and resume
+INTERNAL_ERROR = 1011  # a send failed: reconnect and resume
 
 
 class _Resume:
@@ -56,9 +63,11 @@ class SocketOutlet:
     """One socket's end of the hub: `offer(frame)` is called synchronously by the hub's fan-out loop."""
 
     def __init__(self, send_text: Callable[[str], Awaitable[None]],
-                 close: Callable[[int, str], Awaitable[None]]) -> None:
+                 close: Callable[[int, str], Awaitable[None]],
+                 detach: Callable[[], None] | None = None) -> None:
         self._send_text = send_text
         self._close = close
+        self._detach = detach  # takes the outlet out of the hub (called once, when the outlet fails)
         self._backlog: list[Frame] = []
         self._held = True  # until `release`: the replay is being sent
         self._busy = False  # a send is waiting for the socket's buffer
@@ -73,7 +82,7 @@ class SocketOutlet:
         if self._held or self._busy:
             self._backlog.append(frame)
             if len(self._backlog) > BACKLOG_MAX:
-                self._fail(1013, "too slow, reconnect")
+                self._fail(TRY_AGAIN_LATER, "too slow, reconnect")
             return
         text = self._text([frame])
         if text is not None:
@@ -97,13 +106,21 @@ class SocketOutlet:
     def _text(self, frames: list[Frame]) -> str | None:
         """The text to send for these frames, skipping events already sent; advances `last`."""
         last = self.last
-        if len(frames) == 1 and frames[0].first > last:  # the usual case: the hub's text as is
+        if len(frames) == 1 and (frames[0].first > last or frames[0].reset):  # usual: the hub's text as is
             self.last = frames[0].last
             return frames[0].text
-        events = [e for f in frames for e in f.events if e[0] > last]
+        events = []
+        for frame in frames:
+            if frame.reset:  # always sent; the numbering goes on from it (Redis may have lost its counter)
+                events += frame.events
+                last = frame.last
+            else:
+                fresh = [e for e in frame.events if e[0] > last]
+                events += fresh
+                last = fresh[-1][0] if fresh else last
         if not events:
             return None
-        self.last = events[-1][0]
+        self.last = last
         return join(events)
 
     def _start(self, text: str) -> None:
@@ -112,8 +129,8 @@ class SocketOutlet:
             suspended_on = coro.send(None)
         except StopIteration:
             return  # sent: the socket's buffer had room
-        except Exception:  # the client is gone; its receive loop ends the handler
-            self.closed = True
+        except Exception as exc:
+            self._send_failed(exc)
             return
         self._busy = True
         self._task = asyncio.get_running_loop().create_task(self._finish(coro, suspended_on))
@@ -128,18 +145,29 @@ class SocketOutlet:
                     await self._send_text(text)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            self.closed = True
-            return
+        except Exception as exc:
+            self._task = None  # this task: not to be cancelled by _fail
+            self._send_failed(exc)
         finally:
             self._busy = False
             self._task = None
 
+    def _send_failed(self, exc: Exception) -> None:
+        if isinstance(exc, OSError):  # the client went away (uvicorn's ClientDisconnected is one)
+            log.debug("console socket: a send failed (%r); closing it", exc)
+        else:
+            log.warning("console socket: a send failed; closing it", exc_info=exc)
+        self._fail(INTERNAL_ERROR, "send failed, reconnect")
+
     def _fail(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
         self.closed = True
         self._backlog = []
         if self._task is not None:
             self._task.cancel()
+        if self._detach is not None:
+            self._detach()
 
         async def close() -> None:
             with contextlib.suppress(Exception):

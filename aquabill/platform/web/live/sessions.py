@@ -1,7 +1,7 @@
 """This process's open console sockets: their sessions re-checked and their users' presence refreshed by
 two loops per process, once per distinct session and per distinct user, not once per socket.
 
-A socket lives only as long as its session and tenant stay valid: within RECHECK_SECONDS of a logout,
+A socket lives only as long as its session and tenant stay valid: within `Settings.ws_recheck_seconds` of a logout,
 an expired session or a suspended tenant its sockets are closed (1008). The presence of a user with an
 open socket is refreshed every presence.REFRESH_SECONDS, so other processes see it is still alive.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -22,8 +21,6 @@ from aquabill.platform.state import Core
 log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
-# how soon an open socket notices a logout, an expired session or a suspended tenant
-RECHECK_SECONDS = float(os.environ.get("AQUABILL_WS_RECHECK_SECONDS", "15"))
 
 
 @dataclass(eq=False)
@@ -80,7 +77,7 @@ class OpenSockets:
 
     async def _recheck_loop(self) -> None:
         while True:
-            await asyncio.sleep(RECHECK_SECONDS)
+            await asyncio.sleep(self.core.settings.ws_recheck_seconds)
             try:
                 await self.recheck()
             except Exception:

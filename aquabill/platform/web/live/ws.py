@@ -4,10 +4,12 @@ Every event carries the tenant's sequence number `seq`; the greeting says the cu
 that reconnects with `/ws?since=N` first gets the events after N it missed (kept in Redis for a short
 window), then the live ones, each once and in order; when the gap is no longer kept it gets
 `{"type": "reset"}` and reloads its state. A frame is one event, or a JSON array of events in order
-when several came together (see realtime.COALESCE_MS) or were waiting. Client frames: `ping` → `pong`;
+when several came together (see `Settings.ws_coalesce_ms`) or were waiting. Client frames: `ping` → `pong`;
 `{"type": "presence", "status": "busy"}` sets the agent's presence (see platform/presence.py).
-Frames are delivered by ws_outlet.SocketOutlet (no task per socket); sessions are re-checked and
-presence refreshed per process by ws_sessions.OpenSockets.
+Frames are delivered by live/outlet.SocketOutlet (no task per socket; a socket whose send fails is
+closed with 1011 and its client resumes); sessions are re-checked and presence refreshed per process by
+live/sessions.OpenSockets. Events this process's hub missed while its Redis subscription was down are
+replayed (or a reset sent) by the hub itself (platform/realtime.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from litestar.exceptions import WebSocketDisconnect
 from aquabill.platform.auth.permissions import Principal
 from aquabill.platform.presence import CHOOSABLE
 from aquabill.platform.realtime import Hub, current_seq, replay_since
-from aquabill.platform.web.live.outlet import SocketOutlet
+from aquabill.platform.web.live.outlet import INTERNAL_ERROR, SocketOutlet
 from aquabill.platform.web.live.sessions import POLICY_VIOLATION, OpenSocket, OpenSockets
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,10 @@ async def events_socket(socket: WebSocket) -> None:
     async def close(code: int, reason: str) -> None:
         await socket.close(code=code, reason=reason)
 
-    outlet = SocketOutlet(socket.send_text, close)
+    def detach() -> None:  # the outlet failed: the hub offers it nothing more
+        hub.discard(tenant.id, outlet)
+
+    outlet = SocketOutlet(socket.send_text, close, detach)
     await hub.subscribe(tenant.id, outlet)  # before reading the replay log: nothing falls in between
     entry = OpenSocket(tenant.id, principal.user_id, socket.scope.get("auth"), close)
     joined = False
@@ -84,8 +89,10 @@ async def events_socket(socket: WebSocket) -> None:
                                           principal.full_name, frame["status"])
     except WebSocketDisconnect:
         pass
-    except Exception:  # a send on a socket that was closed meanwhile
+    except Exception:  # a send on a socket that was closed meanwhile, or failed: the client resumes
         log.debug("console socket ended", exc_info=True)
+        with contextlib.suppress(Exception):
+            await socket.close(code=INTERNAL_ERROR, reason="send failed, reconnect")
     finally:
         outlet.stop()
         sockets.discard(entry)

@@ -8,21 +8,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
-from sqlalchemy import text
 
+from aquabill.base.errors import Invalid
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
 from aquabill.billing_core.payments.queries import account_brief, unidentified_totals
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import account_by_number
-from aquabill.platform.web.billing.runs import default_period
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.billing_core.periods_guard import default_period
+from aquabill.billing_core.reference.services import service_names
+from aquabill.billing_core.registry.queries import account_by_number
+from aquabill.platform.web.context import DEPS, Ctx
+from aquabill.platform.web.forms import parse_period
 from aquabill.platform.web.paging import Offset
 from aquabill.platform.web.payments.payment_pages import VIEW, page_ctx
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 PAGE = 100
 Text = Annotated[str, Parameter(max_length=64)]
 FromMonth = Annotated[str, Parameter(query="from", max_length=7, description="Первый месяц ГГГГ-ММ")]
@@ -30,12 +30,11 @@ ToMonth = Annotated[str, Parameter(query="to", max_length=7, description="Пос
 
 
 def _month(raw: str, what: str, errors: list[str]) -> Period | None:
-    if not raw.strip():
-        return None
+    """A month of the range; one that does not parse is noted in `errors` and left out."""
     try:
-        return Period.parse(raw.strip())
-    except ValueError as exc:
-        errors.append(f"{what}: {exc}")
+        return parse_period(raw)
+    except Invalid as exc:
+        errors.append(f"{what}: {exc.message}")
         return None
 
 
@@ -60,7 +59,7 @@ async def balances_page(ctx: Ctx, account: Text = "", date_from: FromMonth = "",
             balance = await account_balance(ctx.conn, account_id)
     scope = TurnoverScope(account_id=found["id"] if found else None)
     statement = await turnover(ctx.conn, first, last, scope, by_month=by_month, limit=PAGE, offset=offset)
-    services = {r.code: r.name for r in await ctx.conn.execute(text("SELECT code, name FROM services"))}
+    services = await service_names(ctx.conn)
     return Template("payments/balances.html", context=page_ctx(
         ctx, account=number, found=found, balance=balance, statement=statement, first=str(first), last=str(last),
         by_month=by_month, offset=offset, limit=PAGE, services=services, message="; ".join(errors),

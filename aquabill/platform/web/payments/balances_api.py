@@ -13,24 +13,22 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
 from litestar.params import QueryParameter
-from sqlalchemy import text
 
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.payments.allocation import allocate_accounts
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
 from aquabill.billing_core.penalties.store import account_penalties
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.periods_guard import default_period
+from aquabill.billing_core.registry.queries import account_exists
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.payments_allocation import ALLOCATE_JOB
 from aquabill.platform.jobs.service import start_job
-from aquabill.platform.web.billing.runs import default_period
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("payments", "view")], [requires("payments", "edit")]
 TAGS = ["payments"]
 FromQuery = Annotated[str | None, QueryParameter(name="from", pattern=r"^\d{4}-\d{2}$",
@@ -46,7 +44,7 @@ class AllocateIn(msgspec.Struct):
 
 
 async def _require_account(ctx: Ctx, account_id: int) -> None:
-    if not (await ctx.conn.execute(text("SELECT 1 FROM accounts WHERE id = :id"), {"id": account_id})).first():
+    if not await account_exists(ctx.conn, account_id):
         raise NotFound("Лицевой счёт не найден")
 
 

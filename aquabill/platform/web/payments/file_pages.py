@@ -10,24 +10,22 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
 
-from aquabill.base.errors import DomainError, NotFound
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import NotFound, found
 from aquabill.billing_core.payments import intake
 from aquabill.billing_core.payments import store as payments_store
 from aquabill.billing_core.payments.queries import FILE_STATUSES, unidentified_totals
 from aquabill.channels.bank_files.importer import count_lines, import_payment_file
 from aquabill.platform.jobs.payments_file import start_payments_file_job
 from aquabill.platform.web.billing.imports_api import MAX_FILE_BYTES
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
+from aquabill.platform.web.forms import attempt
 from aquabill.platform.web.paging import Offset
 from aquabill.platform.web.payments.payment_pages import EDIT, VIEW, page_ctx
 from aquabill.platform.web.payments.payments_api import SYNC_MAX_LINES
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 PAGE = 30
 FILE_PAYMENTS = 100
 REPORT_ERRORS = 50
@@ -72,13 +70,11 @@ async def file_upload(ctx: Ctx, request: Request) -> Template:
         return await _files_page(ctx, chosen_agent=agent, message=(
             f"Файл «{file_name}» большой: он загружается заданием № {job_id} (ход — на главной странице); "
             "после загрузки он появится в списке"))
-    try:
-        async with ctx.conn.begin_nested():
-            report = (await import_payment_file(ctx.conn, agent, data, file_name=file_name,
-                                                user_id=ctx.principal.user_id)).as_dict(max_errors=REPORT_ERRORS)
-    except (BillingError, DomainError, ValueError) as exc:
-        return await _files_page(ctx, message=getattr(exc, "message", None) or str(exc), error=True,
-                                 chosen_agent=agent)
+    async with attempt(ctx, also=(ValueError,)) as tried:
+        report = (await import_payment_file(ctx.conn, agent, data, file_name=file_name,
+                                            user_id=ctx.principal.user_id)).as_dict(max_errors=REPORT_ERRORS)
+    if tried.refused:
+        return await _files_page(ctx, message=tried.message, error=True, chosen_agent=agent)
     if report["duplicate_file"]:
         message = f"Файл «{file_name}» уже был загружен (№ {report['file_id']}): ничего не добавлено"
     else:
@@ -89,13 +85,11 @@ async def file_upload(ctx: Ctx, request: Request) -> Template:
 
 
 async def _file_page(ctx: Ctx, payment_file_id: int, *, message: str = "", error: bool = False) -> Template:
-    found = await payments_store.get_file(ctx.conn, payment_file_id)
-    if found is None:
-        raise NotFound("Файл платежей не найден")
+    file = found(await payments_store.get_file(ctx.conn, payment_file_id), "Файл платежей не найден")
     payments, total = await payments_store.list_payments(ctx.conn, file_id=payment_file_id, limit=FILE_PAYMENTS)
-    agent = await payments_store.get_agent(ctx.conn, agent_id=found["agent_id"])
+    agent = await payments_store.get_agent(ctx.conn, agent_id=file["agent_id"])
     return Template("payments/file.html", context=page_ctx(
-        ctx, f=found, agent=agent, errors=found.get("errors") or [], payments=payments, payments_total=total,
+        ctx, f=file, agent=agent, errors=file.get("errors") or [], payments=payments, payments_total=total,
         file_statuses=FILE_STATUSES, message=message, error=error, unidentified=await unidentified_totals(ctx.conn)))
 
 
@@ -109,11 +103,10 @@ async def file_page(ctx: Ctx, payment_file_id: int) -> Template:
 async def file_rollback(ctx: Ctx, payment_file_id: int) -> Template:
     if await payments_store.get_file(ctx.conn, payment_file_id) is None:
         raise NotFound("Файл платежей не найден")
-    try:
-        async with ctx.conn.begin_nested():
-            done = await intake.roll_back_file(ctx.conn, payment_file_id)
-    except (BillingError, DomainError) as exc:
-        return await _file_page(ctx, payment_file_id, message=getattr(exc, "message", None) or str(exc), error=True)
+    async with attempt(ctx) as tried:
+        done = await intake.roll_back_file(ctx.conn, payment_file_id)
+    if tried.refused:
+        return await _file_page(ctx, payment_file_id, message=tried.message, error=True)
     return await _file_page(ctx, payment_file_id, message=(
         f"Файл откатан: его платежи сняты, лицевых счетов пересчитано {done['accounts']}. {done['note']}"))
 

@@ -9,19 +9,14 @@ that attempt is written (a savepoint rolls it back). Actions answer with the pag
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import msgspec
 from litestar import get, post
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Template
-from sqlalchemy import text
 
-from aquabill.base.errors import DomainError, NotFound
-from aquabill.billing_core.errors import BillingError
+from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.payments import intake
 from aquabill.billing_core.payments import store as payments_store
 from aquabill.billing_core.payments.queries import (
@@ -31,14 +26,14 @@ from aquabill.billing_core.payments.queries import (
     list_payments,
     unidentified_totals,
 )
-from aquabill.billing_core.periods import Period
-from aquabill.billing_core.queries import account_by_number
+from aquabill.billing_core.payments.store import list_agents
+from aquabill.billing_core.registry.queries import account_by_number
 from aquabill.platform.auth.permissions import requires
-from aquabill.platform.web.context import Ctx, TenantScope, provide_tenant_scope
+from aquabill.platform.web import forms
+from aquabill.platform.web.context import DEPS, Ctx, TenantScope
+from aquabill.platform.web.forms import FORM, attempt, parse_amount, parse_period, parse_text
 from aquabill.platform.web.paging import Offset, Search
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
-FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 VIEW, EDIT = [requires("payments", "view")], [requires("payments", "edit")]
 PAGE = 50
 Text = Annotated[str, Parameter(max_length=64)]
@@ -59,47 +54,23 @@ class ActionForm(msgspec.Struct):
     note: str = ""
 
 
-class PageError(BillingError):
-    """A form value the page refuses before calling the domain (shown like any refusal)."""
-
-
 def page_ctx(ts: TenantScope, **kw: Any) -> dict[str, Any]:
     return {"principal": ts.principal, "tenant": ts.tenant, "can_edit": ts.principal.can("payments", "edit"),
             "statuses": PAYMENT_STATUSES, "sources": PAYMENT_SOURCES, "today": date.today(), **kw}
 
 
 def parse_date(raw: str, field: str, what: str) -> date | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    for parse in (date.fromisoformat, lambda s: date(int(s[6:10]), int(s[3:5]), int(s[0:2]))):
-        try:
-            return parse(raw)
-        except (ValueError, IndexError):
-            continue
-    raise PageError(f"{what}: ожидается дата ДД.ММ.ГГГГ", field=field)
-
-
-def parse_amount(raw: str) -> Decimal | None:
-    raw = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
-    if not raw:
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise PageError("Сумма: ожидается число, например 1500,00", field="amount") from exc
-    if not value.is_finite():
-        raise PageError("Сумма: ожидается число, например 1500,00", field="amount")
-    return value
+    """A date typed as ДД.ММ.ГГГГ or picked (ГГГГ-ММ-ДД); `what` names it in the refusal."""
+    return forms.parse_date(raw, field, f"{what}: ожидается дата ДД.ММ.ГГГГ", dotted=True)
 
 
 async def require_account_number(ctx: Ctx, number: str) -> int:
     number = number.strip()
     if not number:
-        raise PageError("Укажите номер лицевого счёта", field="account_number")
+        raise Invalid("Укажите номер лицевого счёта", field="account_number")
     found = await account_by_number(ctx.conn, number)
     if found is None:
-        raise PageError(f"Лицевой счёт № {number} не найден", field="account_number")
+        raise Invalid(f"Лицевой счёт № {number} не найден", field="account_number")
     return found
 
 
@@ -109,15 +80,10 @@ async def require_payment(ctx: Ctx, payment_id: int) -> None:
         raise NotFound("Платёж не найден")
 
 
-def _message(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc)
-
-
 # ---- the list ----------------------------------------------------------------------------------------------
 
 async def _agents(ctx: Ctx) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in await ctx.conn.execute(text(
-        "SELECT code, name, kind, active FROM payment_agents ORDER BY name"))]
+    return sorted(await list_agents(ctx.conn), key=lambda agent: agent["name"])
 
 
 async def _payments_page(ctx: Ctx, *, filters: dict[str, str] | None = None, offset: int = 0,
@@ -131,7 +97,7 @@ async def _payments_page(ctx: Ctx, *, filters: dict[str, str] | None = None, off
             agent=filters.get("agent", "").strip(), account=filters.get("account", "").strip(),
             status=filters.get("status", "") if filters.get("status", "") in PAYMENT_STATUSES else "",
             source=filters.get("source", "") if filters.get("source", "") in PAYMENT_SOURCES else "")
-    except PageError as exc:
+    except Invalid as exc:
         flt, message, error = PaymentFilter(), exc.message, True
     items, totals = await list_payments(ctx.conn, flt, limit=PAGE, offset=offset)
     return Template("payments/payments.html", context=page_ctx(
@@ -151,26 +117,19 @@ async def payments_page(ctx: Ctx, date_from: Text = "", date_to: Text = "", agen
 @post("/payments", dependencies=DEPS, guards=EDIT, include_in_schema=False, status_code=200)
 async def payment_submit(ctx: Ctx, data: Annotated[PaymentForm, FORM]) -> Template:
     """A manual or cash payment by account number or by the receipt's QR string."""
-    try:
-        async with ctx.conn.begin_nested():
-            paid_on = parse_date(data.paid_on, "paid_on", "Дата платежа")
-            if paid_on is None:
-                raise PageError("Укажите дату платежа", field="paid_on")
-            qr = data.qr.strip() or None
-            account_id = await require_account_number(ctx, data.account_number) \
-                if data.account_number.strip() or not qr else None
-            period = None
-            if data.period.strip():
-                try:
-                    period = Period.parse(data.period.strip())
-                except ValueError as exc:
-                    raise PageError(str(exc), field="period") from exc
-            created = await intake.create_payment(
-                ctx.conn, amount=parse_amount(data.amount), paid_on=paid_on, account_id=account_id, qr=qr,
-                agent=data.agent.strip() or "manual", period=period, note=data.note.strip()[:500],
-                user_id=ctx.principal.user_id)
-    except (BillingError, DomainError) as exc:
-        return await _payments_page(ctx, form=data, message=_message(exc), error=True)
+    async with attempt(ctx) as tried:
+        paid_on = parse_date(data.paid_on, "paid_on", "Дата платежа")
+        if paid_on is None:
+            raise Invalid("Укажите дату платежа", field="paid_on")
+        qr = data.qr.strip() or None
+        account_id = await require_account_number(ctx, data.account_number) \
+            if data.account_number.strip() or not qr else None
+        created = await intake.create_payment(
+            ctx.conn, amount=parse_amount(data.amount), paid_on=paid_on, account_id=account_id, qr=qr,
+            agent=data.agent.strip() or "manual", period=parse_period(data.period),
+            note=parse_text(data.note, 500), user_id=ctx.principal.user_id)
+    if tried.refused:
+        return await _payments_page(ctx, form=data, message=tried.message, error=True)
     if created["status"] == "identified":
         message = f"Платёж {created['amount']} ₽ принят на лицевой счёт {created['account_number']}"
     else:
@@ -182,11 +141,10 @@ async def payment_submit(ctx: Ctx, data: Annotated[PaymentForm, FORM]) -> Templa
       status_code=200)
 async def storno_submit(ctx: Ctx, payment_id: int, data: Annotated[ActionForm, FORM]) -> Template:
     await require_payment(ctx, payment_id)
-    try:
-        async with ctx.conn.begin_nested():
-            done = await intake.storno_payment(ctx.conn, payment_id, note=data.note.strip()[:500])
-    except (BillingError, DomainError) as exc:
-        return await _payments_page(ctx, message=_message(exc), error=True)
+    async with attempt(ctx) as tried:
+        done = await intake.storno_payment(ctx.conn, payment_id, note=parse_text(data.note, 500))
+    if tried.refused:
+        return await _payments_page(ctx, message=tried.message, error=True)
     return await _payments_page(ctx, message=f"Платёж № {done['id']} на {done['amount']} ₽ сторнирован")
 
 
@@ -194,13 +152,12 @@ async def storno_submit(ctx: Ctx, payment_id: int, data: Annotated[ActionForm, F
       status_code=200)
 async def transfer_submit(ctx: Ctx, payment_id: int, data: Annotated[ActionForm, FORM]) -> Template:
     await require_payment(ctx, payment_id)
-    try:
-        async with ctx.conn.begin_nested():
-            account_id = await require_account_number(ctx, data.account_number)
-            done = await intake.transfer_payment(ctx.conn, payment_id, account_id, note=data.note.strip()[:500],
-                                                 user_id=ctx.principal.user_id)
-    except (BillingError, DomainError) as exc:
-        return await _payments_page(ctx, message=_message(exc), error=True)
+    async with attempt(ctx) as tried:
+        account_id = await require_account_number(ctx, data.account_number)
+        done = await intake.transfer_payment(ctx.conn, payment_id, account_id,
+                                             note=parse_text(data.note, 500), user_id=ctx.principal.user_id)
+    if tried.refused:
+        return await _payments_page(ctx, message=tried.message, error=True)
     moved = done["payment"]
     return await _payments_page(ctx, message=f"Платёж № {payment_id} перенесён на лицевой счёт "
                                              f"{moved['account_number']} (новый платёж № {moved['id']})")
@@ -226,12 +183,12 @@ async def unidentified_page(ctx: Ctx, q: Search = "", offset: Offset = 0) -> Tem
       status_code=200)
 async def identify_submit(ctx: Ctx, payment_id: int, data: Annotated[ActionForm, FORM]) -> Template:
     await require_payment(ctx, payment_id)
-    try:
-        async with ctx.conn.begin_nested():
-            account_id = await require_account_number(ctx, data.account_number)
-            done = await intake.identify_payment(ctx.conn, payment_id, account_id, note=data.note.strip()[:500])
-    except (BillingError, DomainError) as exc:
-        return await _queue_page(ctx, message=_message(exc), error=True)
+    async with attempt(ctx) as tried:
+        account_id = await require_account_number(ctx, data.account_number)
+        done = await intake.identify_payment(ctx.conn, payment_id, account_id,
+                                             note=parse_text(data.note, 500))
+    if tried.refused:
+        return await _queue_page(ctx, message=tried.message, error=True)
     return await _queue_page(ctx, message=f"Платёж № {done['id']} на {done['amount']} ₽ привязан к лицевому "
                                           f"счёту {done['account_number']}")
 

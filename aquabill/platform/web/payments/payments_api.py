@@ -15,10 +15,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from aquabill.base.errors import Conflict, Invalid, NotFound
+from aquabill.base.errors import Conflict, Invalid, NotFound, found
 from aquabill.billing_core.payments import intake, store
 from aquabill.billing_core.periods import Period
 from aquabill.channels.bank_files.importer import count_lines, import_payment_file, layout_from_json
@@ -26,10 +25,9 @@ from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as jobs_store
 from aquabill.platform.jobs.payments_file import start_payments_file_job
 from aquabill.platform.web.billing.imports_api import MAX_FILE_BYTES, Mode, _upload
-from aquabill.platform.web.context import Ctx, provide_tenant_scope
+from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Limit, Offset, Search, page
 
-DEPS = {"ctx": Provide(provide_tenant_scope)}
 VIEW, EDIT = [requires("payments", "view")], [requires("payments", "edit")]
 TAGS = ["payments"]
 SYNC_MAX_LINES = 5000
@@ -158,10 +156,7 @@ async def list_files(ctx: Ctx, agent_id: int | None = None, limit: Limit = 50, o
 @get("/api/payment-files/{payment_file_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_file(ctx: Ctx, payment_file_id: int) -> dict:
     """The file's figures and line errors (not its content)."""
-    f = await store.get_file(ctx.conn, payment_file_id)
-    if f is None:
-        raise NotFound("Файл платежей не найден")
-    return f
+    return found(await store.get_file(ctx.conn, payment_file_id), "Файл платежей не найден")
 
 
 @post("/api/payment-files/{payment_file_id:int}/rollback", dependencies=DEPS, guards=EDIT, tags=TAGS,

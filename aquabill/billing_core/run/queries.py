@@ -1,4 +1,4 @@
-"""Reading billing runs and charges back for the API and the pages."""
+"""Reading billing runs, periods and charges back for the API and the pages."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.periods import Period
-
-_HOUSE_ADDRESS = ("concat_ws(', ', concat_ws(' ', se.kind, se.name), concat_ws(' ', st.kind, st.name), "
-                  "'д. ' || h.number)")
+from aquabill.billing_core.registry.queries import HOUSE_ADDRESS
 
 # Finished runs (billing_runs, written when the run's transaction commits) and the jobs of runs not
 # finished yet (queued, running) or failed (their run rolled back), newest first.
@@ -31,7 +29,7 @@ WITH items AS (
   FROM jobs j
   WHERE j.kind = :kind AND NOT EXISTS (SELECT 1 FROM billing_runs r WHERE r.job_id = j.id)
 )
-SELECT i.*, u.full_name AS started_by, a.number AS account_number, {_HOUSE_ADDRESS} AS house_address
+SELECT i.*, u.full_name AS started_by, a.number AS account_number, {HOUSE_ADDRESS} AS house_address
 FROM items i
 LEFT JOIN users u ON u.id = i.user_id
 LEFT JOIN accounts a ON i.scope = 'account' AND a.id = i.scope_id
@@ -54,6 +52,15 @@ async def list_runs(conn: AsyncConnection, *, kind: str = "billing.run", limit: 
     return items, total
 
 
+async def run_records(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The finished runs' records alone (billing_runs), newest first."""
+    rows = (await conn.execute(text(
+        "SELECT id, to_char(period, 'YYYY-MM') AS period, scope, scope_id, status, stats, started_at, finished_at "
+        "FROM billing_runs ORDER BY id DESC LIMIT :l OFFSET :o"), {"l": limit, "o": offset})).all()
+    total = (await conn.execute(text("SELECT count(*) FROM billing_runs"))).scalar_one()
+    return [dict(r._mapping) for r in rows], total
+
+
 def _run(r) -> dict[str, Any]:
     stats = r.stats or {}
     missing = stats.get("missing") if isinstance(stats.get("missing"), list) else []
@@ -69,25 +76,6 @@ def _run(r) -> dict[str, Any]:
         "missing": [m for m in missing if isinstance(m, dict)],
         "missing_total": stats.get("missing_total", len(missing)),
     }
-
-
-async def house_options(conn: AsyncConnection, q: str = "", *, limit: int = 200) -> list[dict[str, Any]]:
-    """Houses for a run's scope: address (matched by street or house number) and number of accounts."""
-    q = q.strip().lower()
-    rows = await conn.execute(text(f"""
-        SELECT h.id, {_HOUSE_ADDRESS} AS address,
-               (SELECT count(*) FROM premises p JOIN accounts a ON a.premise_id = p.id WHERE p.house_id = h.id)
-                 AS accounts
-        FROM houses h JOIN streets st ON st.id = h.street_id JOIN settlements se ON se.id = st.settlement_id
-        WHERE :q = '' OR lower(st.name) LIKE :like OR lower(h.number) LIKE :prefix
-              OR lower({_HOUSE_ADDRESS}) LIKE :like
-        ORDER BY st.name, CAST(nullif(substring(h.number FROM '^\\d+'), '') AS int) NULLS LAST, h.number, h.id
-        LIMIT :limit"""), {"q": q, "like": f"%{q}%", "prefix": f"{q}%", "limit": limit})
-    return [dict(r._mapping) for r in rows]
-
-
-async def account_by_number(conn: AsyncConnection, number: str) -> int | None:
-    return (await conn.execute(text("SELECT id FROM accounts WHERE number = :n"), {"n": number.strip()})).scalar()
 
 
 async def latest_charged_period(conn: AsyncConnection, account_id: int | None = None) -> Period | None:

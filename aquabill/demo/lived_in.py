@@ -1,0 +1,31 @@
+"""What makes the demo tenant look used: the payee's requisites and this month's bank registries
+(`demo/payments.py`), two months of appeals and telephonograms (`demo/appeals.py`), the call journal and
+requests in every state (`demo/service_desk.py`). Each part writes only when its tables are empty (or, for the
+requisites and registries, when the tenant has none of its own), and the whole seeding holds a
+transaction-level advisory lock, so running it again — or twice at once — changes nothing.
+A few seconds for the 320-account demo town."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aquabill.demo.appeals import MOSCOW, seed_appeals
+from aquabill.demo.payments import seed_bank_files, seed_requisites
+from aquabill.demo.service_desk import seed_calls, seed_requests
+
+
+async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, int]:
+    """Seed (once) what a working utility has; `now` is aware, the seeding's «current time»."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('aquabill.demo.lived_in'))"))
+    admin_id = (await conn.execute(text("SELECT min(id) FROM users"))).scalar()
+    today = now.astimezone(MOSCOW).date()
+    return {
+        "requisites": int(await seed_requisites(conn)),
+        "bank_files": await seed_bank_files(conn, today=today, user_id=admin_id),
+        "appeals": await seed_appeals(conn, today=today),
+        "calls": await seed_calls(conn, now=now),
+        "requests": await seed_requests(conn, now=now, admin_id=admin_id) if admin_id is not None else 0,
+    }

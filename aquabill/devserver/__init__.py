@@ -1,0 +1,1 @@
+"""Development servers: throwaway local PostgreSQL and Redis, and `aquabill dev` (`make run`)."""

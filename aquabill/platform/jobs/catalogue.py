@@ -1,0 +1,17 @@
+"""Every job kind of the product: importing this module registers them all in `registry.JOBS`."""
+
+from __future__ import annotations
+
+from aquabill.platform.jobs import (  # noqa: F401  (imported for their @job registrations)
+    billing,
+    builtin,
+    csv_import,
+    mail_poll,
+    payments_allocation,
+    payments_file,
+    penalties,
+)
+
+
+def load_job_kinds() -> None:
+    """Called by the app factory and the worker builder; the imports above have done the work."""

@@ -1,0 +1,1 @@
+"""Administration pages and APIs: sign-in, users, audit, jobs, platform tenants, divisions."""

@@ -1,0 +1,1 @@
+"""Payments pages and APIs: payments, bank files, unidentified payments, balances."""
