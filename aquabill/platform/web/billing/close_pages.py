@@ -73,13 +73,22 @@ async def close_page(ctx: Ctx, period: Text = "", division_id: Text = "") -> Tem
                        message=message)
 
 
+async def _chosen(ctx: Ctx, period: str, division: str) -> tuple[Period | None, int | None, Template | None]:
+    """The form's month and division; a month that does not parse gives the page re-rendered with the
+    refusal instead (the third item)."""
+    division_id = or_none(parse_id, division, "division_id")
+    chosen, message = try_period(period)
+    if chosen is None:
+        return None, division_id, await _page(ctx, await default_period(ctx.conn), division_id, message=message)
+    return chosen, division_id, None
+
+
 @post("/billing/close", dependencies=DEPS, guards=[requires("periods", "edit")], include_in_schema=False,
       status_code=200)
 async def close_submit(ctx: Ctx, data: Annotated[CloseForm, FORM]) -> Template:
-    division_id = or_none(parse_id, data.division_id, "division_id")
-    chosen, message = try_period(data.period)
-    if chosen is None:
-        return await _page(ctx, await default_period(ctx.conn), division_id, message=message)
+    chosen, division_id, refused = await _chosen(ctx, data.period, data.division_id)
+    if refused is not None:
+        return refused
     async with attempt(ctx) as tried:
         if data.action == "close":
             result = await close(ctx, chosen, division_id, data.accept_warnings == "1")
@@ -103,10 +112,9 @@ class ReopenForm(msgspec.Struct):
 @post("/billing/close/reopen", dependencies=DEPS, guards=[requires("periods", "admin")], include_in_schema=False,
       status_code=200)
 async def reopen_submit(ctx: Ctx, data: Annotated[ReopenForm, FORM]) -> Template:
-    division_id = or_none(parse_id, data.division_id, "division_id")
-    chosen, message = try_period(data.period)
-    if chosen is None:
-        return await _page(ctx, await default_period(ctx.conn), division_id, message=message)
+    chosen, division_id, refused = await _chosen(ctx, data.period, data.division_id)
+    if refused is not None:
+        return refused
     async with attempt(ctx) as tried:
         result = await reopen(ctx, chosen, division_id, data.reason[:2000])
     if tried.refused:
