@@ -20,20 +20,24 @@ async def _entries(conn: AsyncConnection, rows: list) -> list[dict]:
     """Entries as shown; an insert logged by reference (bulk tables, t0015: no copy of the row) shows the
     row as inserted — the old state of the row's next entry that has one, else the row as it stands — and
     whether that row matches the digest the insert kept (t0018: `verified`; None for inserts logged
-    before digests were kept)."""
+    before digests were kept). One statement per table that has such entries on the page."""
     entries = [_entry(r) for r in rows]
+    by_table: dict[str, dict[int, dict]] = {}
     for e in entries:
-        if e["action"] != "insert" or e["new"] is not None or e["row_id"] is None:
-            continue
-        shown = (await conn.execute(text(
-            "SELECT x.shown, CASE WHEN l.row_hash IS NULL THEN NULL ELSE coalesce("
+        if e["action"] == "insert" and e["new"] is None and e["row_id"] is not None:
+            by_table.setdefault(e["table"], {})[e["id"]] = e
+    for table, pending in by_table.items():
+        found = await conn.execute(text(
+            "SELECT l.id, x.shown, CASE WHEN l.row_hash IS NULL THEN NULL ELSE coalesce("
             "audit_row_digest(CAST(l.table_name AS regclass), x.shown) = l.row_hash, false) END AS verified "
             "FROM audit_log l CROSS JOIN LATERAL (SELECT coalesce("
             "(SELECT n.old_row FROM audit_log n WHERE n.table_name = l.table_name AND n.row_id = l.row_id "
             "AND n.id > l.id AND n.old_row IS NOT NULL ORDER BY n.id LIMIT 1), "
-            f"(SELECT to_jsonb(r) FROM {_quoted(e['table'])} r WHERE r.id = CAST(l.row_id AS bigint))) AS shown) x "
-            "WHERE l.id = :id"), {"id": e["id"]})).one()
-        e["new"], e["by_reference"], e["verified"] = shown.shown, True, shown.verified
+            f"(SELECT to_jsonb(r) FROM {_quoted(table)} r WHERE r.id = CAST(l.row_id AS bigint))) AS shown) x "
+            "WHERE l.id = ANY(CAST(:ids AS bigint[]))"), {"ids": list(pending)})
+        for r in found:
+            e = pending[r.id]
+            e["new"], e["by_reference"], e["verified"] = r.shown, True, r.verified
     return entries
 
 

@@ -81,7 +81,7 @@ def meter_state(m: dict[str, Any], today: date) -> str:
     return "active"
 
 
-_SELECT = """
+SELECT_SQL = """
     SELECT m.id, m.kind, m.account_id, m.house_id, m.service_id, m.serial, m.digits, m.fraction_digits,
            m.reversible, m.installed_on, m.initial_reading, m.verified_until, m.failed_on, m.removed_on,
            m.seal_number, m.sealed_on, m.replaces_id,
@@ -108,7 +108,7 @@ _FIELDS = ("id", "kind", "account_id", "house_id", "service_id", "serial", "digi
            "account_number", "address")
 
 
-def _row(r, today: date) -> dict[str, Any]:
+def meter_row(r, today: date) -> dict[str, Any]:
     d = {f: getattr(r, f) for f in _FIELDS}
     d["last_reading"] = ({"id": r.last_reading_id, "read_on": r.last_read_on, "value": r.last_value}
                          if r.last_reading_id is not None else None)
@@ -138,22 +138,22 @@ async def list_meters(conn: AsyncConnection, q: str = "", *, account_id: int | N
     if installed is not None:
         where.append(("" if installed else "NOT ") + "(m.removed_on IS NULL OR m.removed_on > :today)")
     cond = " AND ".join(where)
-    rows = await conn.execute(text(f"{_SELECT} WHERE {cond} ORDER BY m.serial, m.installed_on, m.id "
+    rows = await conn.execute(text(f"{SELECT_SQL} WHERE {cond} ORDER BY m.serial, m.installed_on, m.id "
                                    "LIMIT :limit OFFSET :offset"), params)
     total = (await conn.execute(text(
         "SELECT count(*) FROM meters m LEFT JOIN accounts a ON a.id = m.account_id "
         "LEFT JOIN premises p ON p.id = a.premise_id JOIN houses h ON h.id = coalesce(m.house_id, p.house_id) "
         f"WHERE {cond}"), params)).scalar_one()
-    return [_row(r, today) for r in rows], total
+    return [meter_row(r, today) for r in rows], total
 
 
 async def get_meter(conn: AsyncConnection, meter_id: int, *, lock: bool = False) -> dict[str, Any]:
     if lock:
         await conn.execute(text("SELECT id FROM meters WHERE id = :id FOR UPDATE"), {"id": meter_id})
-    row = (await conn.execute(text(f"{_SELECT} WHERE m.id = :id"), {"id": meter_id})).first()
+    row = (await conn.execute(text(f"{SELECT_SQL} WHERE m.id = :id"), {"id": meter_id})).first()
     if row is None:
         raise NotFound("Счётчик не найден", field="meter_id")
-    return _row(row, date.today())
+    return meter_row(row, date.today())
 
 
 async def _insert(conn: AsyncConnection, m: MeterInstall, *, kind: str, service_id: int, account_id: int | None,

@@ -38,7 +38,7 @@ def parse_reading_value(raw: str | Decimal | int) -> Decimal:
     return value
 
 
-def _row(r) -> dict[str, Any]:
+def reading_row(r) -> dict[str, Any]:
     return {"id": r.id, "meter_id": r.meter_id, "serial": r.serial, "service_name": r.service_name,
             "account_id": r.account_id, "read_on": r.read_on, "value": r.value, "source": r.source,
             "source_name": SOURCES.get(r.source, r.source), "status": r.status,
@@ -46,7 +46,7 @@ def _row(r) -> dict[str, Any]:
             "reason": r.reason, "created_at": r.created_at, "created_by": r.created_by}
 
 
-_SELECT = """
+SELECT_SQL = """
     SELECT r.id, r.meter_id, m.serial, s.name AS service_name, m.account_id, r.read_on, r.value, r.source,
            r.status, r.consumption, r.rollover, r.reason, r.created_at, r.created_by
     FROM readings r JOIN meters m ON m.id = r.meter_id JOIN services s ON s.id = m.service_id
@@ -67,18 +67,18 @@ async def list_readings(conn: AsyncConnection, *, meter_id: int | None = None, a
         where.append("lower(m.serial) LIKE :like")
         params["like"] = f"%{q.strip().lower()}%"
     cond = " AND ".join(where)
-    rows = await conn.execute(text(f"{_SELECT} WHERE {cond} ORDER BY r.read_on DESC, r.id DESC "
+    rows = await conn.execute(text(f"{SELECT_SQL} WHERE {cond} ORDER BY r.read_on DESC, r.id DESC "
                                    "LIMIT :limit OFFSET :offset"), params)
     total = (await conn.execute(text(
         f"SELECT count(*) FROM readings r JOIN meters m ON m.id = r.meter_id WHERE {cond}"), params)).scalar_one()
-    return [_row(r) for r in rows], total
+    return [reading_row(r) for r in rows], total
 
 
 async def get_reading(conn: AsyncConnection, reading_id: int) -> dict[str, Any]:
-    row = (await conn.execute(text(f"{_SELECT} WHERE r.id = :id"), {"id": reading_id})).first()
+    row = (await conn.execute(text(f"{SELECT_SQL} WHERE r.id = :id"), {"id": reading_id})).first()
     if row is None:
         raise NotFound("Показание не найдено", field="reading_id")
-    return _row(row)
+    return reading_row(row)
 
 
 async def add_reading(conn: AsyncConnection, meter_id: int, *, read_on: date, value: Decimal,

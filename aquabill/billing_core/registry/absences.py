@@ -12,11 +12,11 @@ from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.registry.queries import require_account
 
-_COLS = "id, account_id, persons, date_from, date_to, reason"
+COLUMNS = "id, account_id, persons, date_from, date_to, reason"
 MAX_PERSONS = 99
 
 
-def _row(r) -> dict[str, Any]:
+def absence_row(r) -> dict[str, Any]:
     return {"id": r.id, "account_id": r.account_id, "persons": r.persons, "date_from": r.date_from,
             "date_to": r.date_to, "days": (r.date_to - r.date_from).days + 1, "reason": r.reason}
 
@@ -33,9 +33,9 @@ def check_absence(persons: int, date_from: date, date_to: date, reason: str) -> 
 
 
 async def list_absences(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:
-    rows = await conn.execute(text(f"SELECT {_COLS} FROM absences WHERE account_id = :a "
+    rows = await conn.execute(text(f"SELECT {COLUMNS} FROM absences WHERE account_id = :a "
                                    "ORDER BY date_from DESC, id DESC"), {"a": account_id})
-    return [_row(r) for r in rows]
+    return [absence_row(r) for r in rows]
 
 
 async def add_absence(conn: AsyncConnection, account_id: int, *, date_from: date, date_to: date,
@@ -48,12 +48,12 @@ async def add_absence(conn: AsyncConnection, account_id: int, *, date_from: date
                       account_id=account_id)
     row = (await conn.execute(text(
         f"INSERT INTO absences(account_id, persons, date_from, date_to, reason) VALUES (:a, :p, :f, :t, :r) "
-        f"RETURNING {_COLS}"), {"a": account_id, "p": persons, "f": date_from, "t": date_to, "r": reason})).one()
-    return _row(row)
+        f"RETURNING {COLUMNS}"), {"a": account_id, "p": persons, "f": date_from, "t": date_to, "r": reason})).one()
+    return absence_row(row)
 
 
 async def delete_absence(conn: AsyncConnection, absence_id: int) -> None:
-    row = (await conn.execute(text(f"SELECT {_COLS} FROM absences WHERE id = :id FOR UPDATE"),
+    row = (await conn.execute(text(f"SELECT {COLUMNS} FROM absences WHERE id = :id FOR UPDATE"),
                               {"id": absence_id})).first()
     if row is None:
         raise NotFound("Запись об отсутствии не найдена", field="absence_id")

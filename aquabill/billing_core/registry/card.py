@@ -49,16 +49,16 @@ _SECTIONS = {
     "parameters": "SELECT p.id, p.kind, k.name, p.value_num, p.value_text, p.valid_from, p.valid_to "
                   "FROM account_parameters p JOIN parameter_kinds k ON k.code = p.kind "
                   "WHERE p.account_id = :a ORDER BY p.kind, p.valid_from",
-    "residents": f"SELECT {residents._COLS} FROM residents WHERE account_id = :a ORDER BY registered_from, id",
-    "absences": f"SELECT {absences._COLS} FROM absences WHERE account_id = :a ORDER BY date_from DESC, id DESC",
-    "meters": f"{meters._SELECT} WHERE m.account_id = :a ORDER BY m.serial, m.installed_on, m.id LIMIT :meters",
-    "readings": f"{reading_entry._SELECT} WHERE m.account_id = :a ORDER BY r.read_on DESC, r.id DESC LIMIT :readings",
+    "residents": f"SELECT {residents.COLUMNS} FROM residents WHERE account_id = :a ORDER BY registered_from, id",
+    "absences": f"SELECT {absences.COLUMNS} FROM absences WHERE account_id = :a ORDER BY date_from DESC, id DESC",
+    "meters": f"{meters.SELECT_SQL} WHERE m.account_id = :a ORDER BY m.serial, m.installed_on, m.id LIMIT :meters",
+    "readings": f"{reading_entry.SELECT_SQL} WHERE m.account_id = :a ORDER BY r.read_on DESC, r.id DESC LIMIT :readings",
     "charges": _CHARGES,
     "penalties": "SELECT to_char(period, 'YYYY-MM') AS period, sum(amount) FILTER (WHERE kind = 'accrual') AS accrued, "
                  "coalesce(sum(amount) FILTER (WHERE kind = 'storno'), 0) AS storno, sum(amount) AS amount "
                  "FROM penalty_charges WHERE account_id = :a GROUP BY period ORDER BY period",
 }
-_ACCOUNT = str(select(*queries._COLS).select_from(queries._FROM).where(accounts.c.id == literal_column(":a"))
+_ACCOUNT = str(select(*queries.ACCOUNT_COLUMNS).select_from(queries.ACCOUNT_FROM).where(accounts.c.id == literal_column(":a"))
                .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 _CARD = text(
     "SELECT acc.*, "
@@ -119,14 +119,14 @@ async def full_card(conn: AsyncConnection, account_id: int, *, readings: int = 2
     on = on or today
     section = {name: [types[name]._make(values) for values in getattr(row, f"section_{name}")] for name in types}
     history = [with_value(r._asdict()) for r in section["parameters"]]
-    account = queries._row(row)
+    account = queries.account_row(row)
     return {
         "account": account,
         "parameters": {"current": current_values(history, on), "history": history},
-        "residents": [residents._row(r, today) for r in section["residents"]],
-        "absences": [absences._row(r) for r in section["absences"]],
-        "meters": [meters._row(r, today) for r in section["meters"]],
-        "readings": {"items": [reading_entry._row(r) for r in section["readings"]], "total": row.readings_total},
+        "residents": [residents.resident_row(r, today) for r in section["residents"]],
+        "absences": [absences.absence_row(r) for r in section["absences"]],
+        "meters": [meters.meter_row(r, today) for r in section["meters"]],
+        "readings": {"items": [reading_entry.reading_row(r) for r in section["readings"]], "total": row.readings_total},
         "charges": group_charges(section["charges"]),
         # the penalty balance, apart from the debt
         "penalties": penalty_balance(account_id, account["number"], section["penalties"], row.penalties_paid),

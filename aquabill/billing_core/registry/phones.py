@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.billing_core.registry.queries import _COLS, _FROM
+from aquabill.billing_core.registry.queries import ACCOUNT_COLUMNS, ACCOUNT_FROM
 from aquabill.billing_core.registry.tables import accounts
 
 _RU = re.compile(r"^[78]?(\d{10})$")
@@ -36,7 +36,7 @@ async def accounts_by_phone(conn: AsyncConnection, raw: str | None, *, limit: in
     phone = normalise_phone(raw)
     if phone is None:
         return []
-    q = (select(*_COLS).select_from(_FROM)
+    q = (select(*ACCOUNT_COLUMNS).select_from(ACCOUNT_FROM)
          .where(text(PHONE_SQL.replace("phone", "accounts.phone") + " = :phone").bindparams(phone=phone))
          .order_by((accounts.c.status != "open"), accounts.c.number).limit(limit))
     rows = (await conn.execute(q)).all()

@@ -20,14 +20,14 @@ _ADDRESS = func.concat_ws(
 
 _METERS = table("meters", column("account_id"), column("serial"))
 
-_FROM = (
+ACCOUNT_FROM = (
     accounts.join(premises, premises.c.id == accounts.c.premise_id)
     .join(houses, houses.c.id == premises.c.house_id)
     .join(streets, streets.c.id == houses.c.street_id)
     .join(settlements, settlements.c.id == streets.c.settlement_id)
 )
 
-_COLS = (accounts.c.id, accounts.c.number, accounts.c.holder, accounts.c.status, accounts.c.phone,
+ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.number, accounts.c.holder, accounts.c.status, accounts.c.phone,
          accounts.c.email, accounts.c.opened_on, accounts.c.closed_on, premises.c.area_m2,
          premises.c.id.label("premise_id"), houses.c.id.label("house_id"), _ADDRESS)
 
@@ -37,7 +37,7 @@ def _natural(column) -> tuple:
     return (cast(func.nullif(func.substring(column, r"^\d+"), ""), Integer).nulls_last(), column)
 
 
-def _row(r) -> dict[str, Any]:
+def account_row(r) -> dict[str, Any]:
     return {"id": r.id, "number": r.number, "holder": r.holder, "status": r.status, "phone": r.phone,
             "email": r.email, "opened_on": r.opened_on, "closed_on": r.closed_on,
             "area_m2": r.area_m2, "premise_id": r.premise_id, "house_id": r.house_id, "address": r.address}
@@ -45,8 +45,8 @@ def _row(r) -> dict[str, Any]:
 
 async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50, offset: int = 0):
     """Search by account number (prefix), holder, street, phone or meter serial (prefix); ordered by address."""
-    query = select(*_COLS).select_from(_FROM)
-    count = select(func.count()).select_from(_FROM)
+    query = select(*ACCOUNT_COLUMNS).select_from(ACCOUNT_FROM)
+    count = select(func.count()).select_from(ACCOUNT_FROM)
     q = q.strip()
     if q:
         like = f"%{q.lower()}%"
@@ -57,12 +57,12 @@ async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50
     query = query.order_by(streets.c.name, *_natural(houses.c.number), *_natural(premises.c.number),
                            accounts.c.number)
     rows = (await conn.execute(query.limit(limit).offset(offset))).all()
-    return [_row(r) for r in rows], (await conn.execute(count)).scalar_one()
+    return [account_row(r) for r in rows], (await conn.execute(count)).scalar_one()
 
 
 async def account_card(conn: AsyncConnection, account_id: int) -> dict[str, Any] | None:
-    row = (await conn.execute(select(*_COLS).select_from(_FROM).where(accounts.c.id == account_id))).first()
-    return _row(row) if row else None
+    row = (await conn.execute(select(*ACCOUNT_COLUMNS).select_from(ACCOUNT_FROM).where(accounts.c.id == account_id))).first()
+    return account_row(row) if row else None
 
 
 async def account_exists(conn: AsyncConnection, account_id: int) -> bool:

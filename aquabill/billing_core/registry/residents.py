@@ -18,11 +18,11 @@ from aquabill.billing_core.registry.queries import require_account
 
 KINDS = {"permanent": "Постоянно", "temporary": "Временно"}
 FIELDS = ("full_name", "birth_date", "kind", "registered_from", "registered_to")
-_COLS = "id, account_id, full_name, birth_date, kind, registered_from, registered_to"
+COLUMNS = "id, account_id, full_name, birth_date, kind, registered_from, registered_to"
 _OPEN_END = date(2199, 12, 31)  # stands for "no end date" when a span is checked against closed periods
 
 
-def _row(r, today: date) -> dict[str, Any]:
+def resident_row(r, today: date) -> dict[str, Any]:
     return {"id": r.id, "account_id": r.account_id, "full_name": r.full_name, "birth_date": r.birth_date,
             "kind": r.kind, "kind_name": KINDS.get(r.kind, r.kind), "registered_from": r.registered_from,
             "registered_to": r.registered_to,
@@ -48,13 +48,13 @@ def check_resident(values: dict[str, Any]) -> dict[str, Any]:
 
 async def list_residents(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:
     today = date.today()
-    rows = await conn.execute(text(f"SELECT {_COLS} FROM residents WHERE account_id = :a "
+    rows = await conn.execute(text(f"SELECT {COLUMNS} FROM residents WHERE account_id = :a "
                                    "ORDER BY registered_from, id"), {"a": account_id})
-    return [_row(r, today) for r in rows]
+    return [resident_row(r, today) for r in rows]
 
 
 async def _get(conn: AsyncConnection, resident_id: int):
-    row = (await conn.execute(text(f"SELECT {_COLS} FROM residents WHERE id = :id FOR UPDATE"),
+    row = (await conn.execute(text(f"SELECT {COLUMNS} FROM residents WHERE id = :id FOR UPDATE"),
                               {"id": resident_id})).first()
     if row is None:
         raise NotFound("Проживающий не найден", field="resident_id")
@@ -72,9 +72,9 @@ async def add_resident(conn: AsyncConnection, account_id: int, *, full_name: str
                       account_id=account_id)
     row = (await conn.execute(text(
         f"INSERT INTO residents(account_id, full_name, birth_date, kind, registered_from, registered_to) "
-        f"VALUES (:a, :full_name, :birth_date, :kind, :registered_from, :registered_to) RETURNING {_COLS}"),
+        f"VALUES (:a, :full_name, :birth_date, :kind, :registered_from, :registered_to) RETURNING {COLUMNS}"),
         {"a": account_id, **v})).one()
-    return _row(row, date.today())
+    return resident_row(row, date.today())
 
 
 def _moved(old: date | None, new: date | None) -> tuple[date, date]:
@@ -105,9 +105,9 @@ async def update_resident(conn: AsyncConnection, resident_id: int, changes: dict
         await ensure_open(conn, start, until=end, what=what, field="registered_to", account_id=old.account_id)
     row = (await conn.execute(text(
         "UPDATE residents SET full_name = :full_name, birth_date = :birth_date, kind = :kind, "
-        f"registered_from = :registered_from, registered_to = :registered_to WHERE id = :id RETURNING {_COLS}"),
+        f"registered_from = :registered_from, registered_to = :registered_to WHERE id = :id RETURNING {COLUMNS}"),
         {**v, "id": resident_id})).one()
-    return _row(row, date.today())
+    return resident_row(row, date.today())
 
 
 async def delete_resident(conn: AsyncConnection, resident_id: int) -> None:
