@@ -20,8 +20,10 @@ from aquabill.platform.jobs.catalogue import load_job_kinds
 from aquabill.platform.realtime import Hub
 from aquabill.platform.state import Core
 from aquabill.platform.web import health
+from aquabill.platform.web.acquiring.routes import ROUTES as ACQUIRING
 from aquabill.platform.web.admin.routes import ROUTES as ADMIN
 from aquabill.platform.web.billing.routes import ROUTES as BILLING
+from aquabill.platform.web.bots.routes import ROUTES as BOTS
 from aquabill.platform.web.contact_center.routes import ROUTES as CONTACT_CENTER
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
@@ -29,6 +31,7 @@ from aquabill.platform.web.live.routes import ROUTES as LIVE
 from aquabill.platform.web.live.sessions import OpenSockets
 from aquabill.platform.web.paging import check_path_ids
 from aquabill.platform.web.payments.routes import ROUTES as PAYMENTS
+from aquabill.platform.web.portal.routes import ROUTES as PORTAL
 from aquabill.platform.web.shedding import shedding_middleware
 
 HERE = Path(__file__).parent
@@ -81,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await app.state.core.close()
 
     routes = [
-        *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE,
+        *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE, *PORTAL, *BOTS, *ACQUIRING,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -42,6 +42,11 @@ def _work_mem(raw: str) -> str:
     return raw.strip()
 
 
+def _networks(env: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    raw = env.get("AQUABILL_ACQUIRING_NETWORKS", "").strip()
+    return {"acquiring_networks": tuple(n.strip() for n in raw.split(",") if n.strip())} if raw else {}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
@@ -69,6 +74,19 @@ class Settings:
     web_workers: int = 0  # worker processes of `aquabill serve`; 0: one per CPU core
     web_max_in_flight: int = 4  # requests one process works on at once (more wait, then get 503)
     web_queue_ms: float = 200.0  # how long a request over that limit may wait for a slot before it gets 503
+    # subscribers' doors (#13): the portal, mail and SMS to subscribers, the bots, online payment
+    portal_tenant: str = ""  # the tenant whose portal a host without a tenant subdomain shows (dev: demo)
+    public_url: str = ""  # how subscribers reach us (links in mail, payment return); default http://host:port
+    smtp_url: str = ""  # outgoing mail: smtp://[user:password@]host:port[?starttls=1]; empty: mail is not sent
+    mail_from: str = "noreply@aquabill.local"
+    sms_url: str = ""  # the SMS gateway (channels/sms): https://gateway/api?key=...; empty: SMS is not sent
+    telegram_api_url: str = "https://api.telegram.org"  # the Bot API (tests: a local fake)
+    max_api_url: str = "https://platform-api2.max.ru"  # the MAX Bot API (tests: a local fake)
+    yookassa_api_url: str = "https://api.yookassa.ru/v3"  # the acquirer's API (tests: a local fake)
+    # where the acquirer's notifications may come from (YooKassa's published networks); tests: 127.0.0.0/8
+    acquiring_networks: tuple[str, ...] = (
+        "77.75.153.0/25", "77.75.156.11/32", "77.75.156.35/32", "77.75.154.128/25", "185.71.76.0/27",
+        "185.71.77.0/27", "2a02:5180::/32")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -99,8 +117,22 @@ class Settings:
             web_workers=_int(env, "AQUABILL_WEB_WORKERS", 0),
             web_max_in_flight=_int(env, "AQUABILL_WEB_MAX_IN_FLIGHT", 4),
             web_queue_ms=_float(env, "AQUABILL_WEB_QUEUE_MS", 200.0),
+            portal_tenant=env.get("AQUABILL_PORTAL_TENANT", ""),
+            public_url=env.get("AQUABILL_PUBLIC_URL", "").rstrip("/"),
+            smtp_url=env.get("AQUABILL_SMTP_URL", ""),
+            mail_from=env.get("AQUABILL_MAIL_FROM", "noreply@aquabill.local"),
+            sms_url=env.get("AQUABILL_SMS_URL", ""),
+            telegram_api_url=env.get("AQUABILL_TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+            max_api_url=env.get("AQUABILL_MAX_API_URL", "https://platform-api2.max.ru").rstrip("/"),
+            yookassa_api_url=env.get("AQUABILL_YOOKASSA_API_URL", "https://api.yookassa.ru/v3").rstrip("/"),
+            **_networks(env),
         )
         return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def base_url(self) -> str:
+        """The address subscribers use to reach the service (links in letters, payment return)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     def require_urls(self) -> None:
         missing = [n for n, v in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url)) if not v]

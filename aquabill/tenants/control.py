@@ -54,7 +54,7 @@ sessions = Table(
     "sessions",
     metadata,
     Column("token_hash", LargeBinary, primary_key=True),
-    Column("kind", String(16), nullable=False),  # staff | platform
+    Column("kind", String(16), nullable=False),  # staff | platform | subscriber (c0002)
     Column("tenant_id", Integer, ForeignKey("control.tenants.id", ondelete="CASCADE"), nullable=True),
     Column("user_id", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),

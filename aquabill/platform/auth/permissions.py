@@ -25,7 +25,7 @@ RESOURCES = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    kind: str  # "staff" | "platform"
+    kind: str  # "staff" | "platform" | "subscriber" (a portal session: `can` is always False)
     user_id: int
     login: str
     full_name: str = ""

@@ -32,7 +32,7 @@ class Session:
     tenant: Tenant | None
 
 
-async def _new_session(core: Core, kind: str, user_id: int, tenant_id: int | None) -> str:
+async def new_session(core: Core, kind: str, user_id: int, tenant_id: int | None) -> str:
     token = new_token()
     expires = datetime.now(UTC) + timedelta(minutes=core.settings.session_ttl_minutes)
     async with core.engines.control.begin() as conn:
@@ -77,7 +77,7 @@ async def login_staff(core: Core, tenant_slug: str, login: str, password: str) -
                     f"{s.lockout_attempts} неудачных попыток входа.", code="account_locked")
     if failure is not None:
         raise failure
-    return await _new_session(core, "staff", user.id, tenant.id), tenant
+    return await new_session(core, "staff", user.id, tenant.id), tenant
 
 
 async def login_platform(core: Core, login: str, password: str) -> str:
@@ -86,7 +86,7 @@ async def login_platform(core: Core, login: str, password: str) -> str:
             control.platform_admins.c.login == login.strip()))).first()
     if not await _verify(row.password_hash if row else None, password) or row is None:
         raise AuthError(INVALID_CREDENTIALS)
-    return await _new_session(core, "platform", row.id, None)
+    return await new_session(core, "platform", row.id, None)
 
 
 async def logout(core: Core, token: str) -> None:
@@ -106,7 +106,8 @@ async def resolve_session(conn: AsyncConnection, token: str) -> Session | None:
         return Session("platform", row.user_id, None)
     if row.id is None or row.status != "active":
         return None
-    return Session("staff", row.user_id, Tenant(row.id, row.slug, row.name, row.status, row.schema_name, row.db_key))
+    tenant = Tenant(row.id, row.slug, row.name, row.status, row.schema_name, row.db_key)
+    return Session("subscriber" if row.kind == "subscriber" else "staff", row.user_id, tenant)
 
 
 async def principal_for(core: Core, token: str) -> tuple[Principal, Tenant | None] | None:
@@ -117,6 +118,9 @@ async def principal_for(core: Core, token: str) -> tuple[Principal, Tenant | Non
     if session.kind == "platform":
         return Principal(kind="platform", user_id=session.user_id, login=f"platform#{session.user_id}"), None
     tenant = session.tenant
+    if session.kind == "subscriber":  # a portal session: no staff permission, no staff route (kind check)
+        return Principal(kind="subscriber", user_id=session.user_id, login=f"subscriber#{session.user_id}",
+                         tenant_id=tenant.id, tenant_slug=tenant.slug), tenant
     async with tenant_transaction(core.engines, tenant) as conn:
         found = await users_repo.permissions_of(conn, session.user_id)
     if found is None:

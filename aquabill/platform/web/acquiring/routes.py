@@ -1,0 +1,3 @@
+"""The acquirer's notifications (webhook) and the payment return page."""
+
+ROUTES: list = []

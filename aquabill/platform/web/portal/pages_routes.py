@@ -1,0 +1,3 @@
+"""Portal routes (filled in by #13 work)."""
+
+ROUTES: list = []

@@ -1,0 +1,14 @@
+"""The subscribers' portal (`/my/…`) and its API (`/api/my/…`), registered by the app factory.
+
+identity_routes: registration, confirmation, login, logout, password reset, account links.
+pages_routes:    the signed-in pages (balance, charges and their explanation, payments, receipts, readings,
+                 appeals, inbox, settings) and their API.
+payment_routes:  online payment from the portal (start, return page).
+explain_routes:  how each charge was computed, in plain Russian.
+"""
+
+from __future__ import annotations
+
+from aquabill.platform.web.portal import explain_routes, identity_routes, pages_routes, payment_routes
+
+ROUTES = [*identity_routes.ROUTES, *pages_routes.ROUTES, *payment_routes.ROUTES, *explain_routes.ROUTES]
