@@ -69,6 +69,7 @@ audit_log = Table(
     Column("user_id", Integer),
     Column("txid", BigInteger),
     Column("row_hash", LargeBinary),  # sha256 of a payment as inserted (logged by reference, t0018)
+    Column("subscriber_id", Integer),  # the subscriber who did it, on the portal or in a bot (t0021)
 )
 
 jobs = Table(

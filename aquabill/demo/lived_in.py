@@ -1,6 +1,6 @@
 """What makes the demo tenant look used: the payee's requisites and this month's bank registries
 (`demo/payments.py`), two months of appeals and telephonograms (`demo/appeals.py`), the call journal and
-requests in every state (`demo/service_desk.py`). Each part writes only when its tables are empty (or, for the
+requests in every state (`demo/service_desk.py`), a portal user (`demo/subscribers.py`). Each part writes only when its tables are empty (or, for the
 requisites and registries, when the tenant has none of its own), and the whole seeding holds a
 transaction-level advisory lock, so running it again — or twice at once — changes nothing.
 A few seconds for the 320-account demo town."""
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aquabill.demo.appeals import MOSCOW, seed_appeals
 from aquabill.demo.payments import seed_bank_files, seed_requisites
 from aquabill.demo.service_desk import seed_calls, seed_requests
+from aquabill.demo.subscribers import seed_subscribers
 
 
 async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, int]:
@@ -28,4 +29,5 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
         "appeals": await seed_appeals(conn, today=today),
         "calls": await seed_calls(conn, now=now),
         "requests": await seed_requests(conn, now=now, admin_id=admin_id) if admin_id is not None else 0,
+        "subscribers": await seed_subscribers(conn),
     }

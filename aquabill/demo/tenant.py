@@ -15,6 +15,7 @@ from aquabill.billing_core.registry.tables import accounts, houses, premises, se
 from aquabill.demo.appeals import MOSCOW
 from aquabill.demo.billing import seed_billing
 from aquabill.demo.lived_in import seed_lived_in
+from aquabill.demo.subscribers import seed_dev_acquiring
 from aquabill.platform.auth.seed import admin_seeder
 from aquabill.platform.state import Core
 from aquabill.tenants import registry
@@ -85,6 +86,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
     if existing and existing.status == "active":
         async with tenant_transaction(core.engines, existing) as conn:
             await seed_lived_in(conn, now=datetime.now(UTC))
+            await seed_dev_acquiring(conn, core.settings.secret_key)
         return existing, False
 
     admin = admin_seeder(*DEMO_ADMIN, full_name="Администратор демо")
@@ -95,6 +97,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
         now = datetime.now(UTC)
         await seed_billing(conn, today=now.astimezone(MOSCOW).date())
         await seed_lived_in(conn, now=now)
+        await seed_dev_acquiring(conn, core.settings.secret_key)
 
     return await create_tenant(core.engines, DEMO_SLUG, DEMO_NAME, seed=seed), True
 

@@ -64,6 +64,7 @@ async def _serve(settings: Settings) -> None:
     from aquabill.platform.state import Core
     from aquabill.tenants.provisioning import migrate_all
 
+    settings, peers = start_dev_peers(settings)
     core = Core.open(settings)
     summary = await migrate_all(core.engines, jobs=settings.migrate_jobs)
     print(f"Миграции: применено {len(summary.applied)}, без изменений {len(summary.skipped)}, "
@@ -79,6 +80,8 @@ async def _serve(settings: Settings) -> None:
         f"  Вход:      логин «{DEMO_ADMIN[0]}», пароль «{DEMO_ADMIN[1]}»",
         f"  API:       http://{settings.host}:{settings.port}/schema (OpenAPI)",
         "  Админ платформы: platform / platform12345",
+        f"  Личный кабинет абонента: http://{host}:{settings.port}/my",
+        *peers.describe(),
         "Остановка: Ctrl-C",
         "",
     ]), flush=True)
@@ -100,12 +103,64 @@ async def _serve(settings: Settings) -> None:
     finally:
         with contextlib.suppress(Exception):
             await pbx.stop()
+        peers.stop()
         worker_task.cancel()
         with contextlib.suppress(BaseException):
             await worker_task
         with contextlib.suppress(Exception):
             await worker.close()
         await core.close()
+
+
+class DevPeers:
+    """The outside world of a developer's machine: local peers speaking the real protocols."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.stops: list = []
+
+    def describe(self) -> list[str]:
+        return self.lines
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            with contextlib.suppress(Exception):
+                stop()
+
+
+def start_dev_peers(settings: Settings) -> tuple[Settings, DevPeers]:
+    """Mail to subscribers goes to a local SMTP sink unless AQUABILL_SMTP_URL is given; the portal of a host
+    without a tenant subdomain is the demo tenant's."""
+    from aquabill.devserver.mail_sink import MailSink
+
+    peers, changes = DevPeers(), {}
+    if not settings.portal_tenant:
+        changes["portal_tenant"] = "demo"
+    if not settings.smtp_url:
+        sink = MailSink((settings.var_dir / "mail").resolve())
+        sink.start()
+        peers.stops.append(sink.stop)
+        changes["smtp_url"] = sink.url
+        peers.lines.append(f"  Почта абонентам: локальный SMTP {sink.url}, письма в {sink.folder}")
+    if not settings.sms_url:  # SMS codes to subscribers: a local gateway speaking SMS.ru's API prints them
+        from aquabill.devserver.fakes.sms_gateway import FakeSmsGateway
+
+        def show(sms) -> None:
+            print(f"SMS для +{sms.phone}: {sms.text}", flush=True)
+
+        gateway = FakeSmsGateway(on_message=show).start_in_thread()
+        peers.stops.append(gateway.stop_thread)
+        changes["sms_url"] = gateway.url
+        peers.lines.append(f"  SMS абонентам: локальный шлюз (протокол SMS.ru) {gateway.url}, коды — в этой консоли")
+    if settings.yookassa_api_url == "https://api.yookassa.ru/v3":  # no acquirer given: the local fake of ЮKassa
+        from aquabill.devserver.fakes.yookassa import DEV_SHOP_ID, start_for_dev
+
+        fake, extra = start_for_dev(settings.base_url)
+        peers.stops.append(fake.stop_thread)
+        changes.update(extra)
+        peers.lines.append(f"  ЮKassa (тестовая, локальная): {fake.url}, магазин {DEV_SHOP_ID} — оплата в кабинете "
+                           "проходит через её страницу подтверждения")
+    return (replace(settings, **changes) if changes else settings), peers
 
 
 def _terminate(_signum, _frame) -> None:

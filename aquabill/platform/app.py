@@ -24,6 +24,7 @@ from aquabill.platform.web.acquiring.routes import ROUTES as ACQUIRING
 from aquabill.platform.web.admin.routes import ROUTES as ADMIN
 from aquabill.platform.web.billing.routes import ROUTES as BILLING
 from aquabill.platform.web.bots.routes import ROUTES as BOTS
+from aquabill.platform.web.bots.webhooks import close_bots
 from aquabill.platform.web.contact_center.routes import ROUTES as CONTACT_CENTER
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.telephony.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        await close_bots(app)
         if getattr(app.state, "telephony", None) is not None:
             await app.state.telephony.stop()
         await app.state.sockets.stop()

@@ -13,7 +13,15 @@ from aquabill.base.tables import audit_log
 
 def _entry(r) -> dict:
     return {"id": r.id, "at": r.at, "table": r.table_name, "row_id": r.row_id, "action": r.action,
-            "old": r.old_row, "new": r.new_row, "user_id": r.user_id, "txid": r.txid}
+            "old": r.old_row, "new": r.new_row, "user_id": r.user_id, "txid": r.txid,
+            "subscriber_id": r.subscriber_id, "actor": _actor(r)}
+
+
+def _actor(r) -> str | None:
+    """Who did it, as the journal shows it: a subscriber (portal, bots; t0021) or a staff user by id."""
+    if r.subscriber_id is not None:
+        return f"абонент #{r.subscriber_id}"
+    return f"пользователь #{r.user_id}" if r.user_id is not None else None
 
 
 async def _entries(conn: AsyncConnection, rows: list) -> list[dict]:

@@ -52,6 +52,10 @@ class Keys:
     def hub_keepalive(self) -> str:
         return f"{self.prefix}:hub:keepalive"
 
+    def portal_limit(self, tenant_id: int, action: str, who: str) -> str:
+        """Counter of a portal action (registration, reset, code sending) by one address or IP in its window."""
+        return f"{self.prefix}:t{tenant_id}:my:limit:{action}:{who}"
+
     def import_file(self, tenant_id: int, job_id: str) -> str:
         """A CSV file waiting for its `import.csv` job (expires if the job never runs)."""
         return f"{self.prefix}:t{tenant_id}:import:{job_id}"

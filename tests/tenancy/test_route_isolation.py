@@ -7,6 +7,10 @@ methods get a plausible JSON body, and every request is repeated with tenant-sel
 query parameters, B's subdomain as Host). B's data carries a marker ("SECRET-B") in every text field,
 so a leak shows up in a response body; a digest of all of B's tables taken before and after each route
 shows it was not changed.
+
+The subscribers' doors (#13) are covered the same way: a subscriber's session opens no staff route; a staff
+token opens no portal route; a subscriber with another subscriber's ids (of the same tenant, whose texts carry
+their own marker, or of tenant B) sees and changes none of their data.
 """
 
 from __future__ import annotations
@@ -47,6 +51,16 @@ WEBSOCKET_PATHS = {"/ws"}
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/platform/login"),
           ("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 PUBLIC_PREFIXES = ("/health",)
+# The subscribers' portal (#13): every route under these paths opens only with a subscriber session of the host's
+# tenant (most declare `my`, the PortalScope), except the sign-in doors below.
+PORTAL_PREFIXES = ("/my", "/api/my/")
+PORTAL_PUBLIC = {(m, p) for p in ("/my/login", "/my/register", "/my/confirm/{token:str}", "/my/confirm-phone",
+                                  "/my/reset", "/my/reset/{token:str}") for m in ("GET", "POST")} | {
+    ("POST", "/my/logout"), ("POST", "/my/reset/code"), *(("POST", f"/api/my/auth/{p}") for p in (
+        "register", "confirm", "confirm-phone", "login", "reset-request", "reset"))}
+# Doors that check their own secrets (a bot's webhook secret, the acquirer's notification, a signed pay link):
+# public when their handler needs no session.
+OWN_SECRET_PREFIXES = ("/bots/telegram/", "/bots/max/", "/api/acquiring/", "/pay/")
 
 # Columns of B's schema deliberately left without the marker, with the reason.
 UNMARKED = {
@@ -86,7 +100,10 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                # appeals (t0009): vocabularies fixed by check constraints
                ("appeals", "source"), ("appeals", "status"), ("telephonograms", "kind"),
                # working calendar (t0011)
-               ("working_calendar", "kind")}
+               ("working_calendar", "kind"),
+               # subscribers (t0020): e-mail lower-case, phone +7XXXXXXXXXX, vocabularies fixed by check constraints
+               ("subscribers", "email"), ("subscribers", "phone"), ("subscribers", "preferred_channel"),
+               ("subscribers", "created_via"), ("subscriber_codes", "purpose"), ("subscriber_links", "created_via")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -153,7 +170,10 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 # agents' presence (console_api.py)
                 ("PUT", "/api/console/presence"), ("POST", "/api/console/demo-call"),
                 # receipts (receipts_api.py, receipt_pages.py)
-                ("PUT", "/api/receipts/requisites"), ("POST", "/billing/requisites")}
+                ("PUT", "/api/receipts/requisites"), ("POST", "/billing/requisites"),
+                # subscribers' links on the account card (links_api.py)
+                ("POST", "/api/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke"),
+                ("POST", "/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke")}
 
 # a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
 RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
@@ -171,6 +191,8 @@ class RouteCase:
     method: str
     params: tuple[tuple[str, str], ...]  # (name, type name), e.g. ("user_id", "int")
     tenant: bool  # the handler runs in the caller's tenant scope
+    portal: bool = False  # a portal route that needs a subscriber's session
+    open_door: bool = False  # a portal sign-in door, or an own-secret route whose handler needs no session
 
     @property
     def id(self) -> str:
@@ -183,7 +205,11 @@ class RouteCase:
     @property
     def public(self) -> bool:
         return (self.method, self.path) in PUBLIC or self.path.startswith(PUBLIC_PREFIXES) \
-            or self.method == "OPTIONS"
+            or self.method == "OPTIONS" or self.open_door
+
+    @property
+    def in_portal(self) -> bool:
+        return self.path == "/my" or self.path.startswith(PORTAL_PREFIXES)
 
     def url(self, values: dict[str, Any]) -> str:
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), self.path)
@@ -202,7 +228,14 @@ def route_cases(app) -> list[RouteCase]:
         params = tuple((name, p.type.__name__) for name, p in route.path_parameters.items())
         for method in sorted(route.methods):
             handler = next(h for h in route.route_handlers if method in h.http_methods)
-            cases.append(RouteCase(route.path, method, params, "ctx" in handler.resolve_dependencies()))
+            deps = handler.resolve_dependencies()
+            tenant = "ctx" in deps
+            in_portal = route.path == "/my" or route.path.startswith(PORTAL_PREFIXES)
+            door = (method, route.path) in PORTAL_PUBLIC or (
+                route.path.startswith(OWN_SECRET_PREFIXES) and not tenant and "my" not in deps
+                and not handler.resolve_guards())
+            portal = method != "OPTIONS" and ("my" in deps or in_portal and not door)
+            cases.append(RouteCase(route.path, method, params, tenant, portal, door))
     return cases
 
 
@@ -551,6 +584,10 @@ class World:
                 ("json", {"scope": "all", "date_from": "2024-02-01", "date_to": "2024-02-10", "reason": "из A"})],
             ("PUT", "/api/console/presence"): [("json", {"status": "busy"}), ("json", {"status": "away"})],
             ("POST", "/api/console/demo-call"): [("json", {"answer": True})],
+            ("POST", "/api/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke"): [
+                ("json", {"reason": "из A"}), ("json", {})],
+            ("POST", "/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke"): [
+                ("form", {"reason": "из A"})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
@@ -607,13 +644,15 @@ class World:
 
 
 def assert_rejected(r, case: RouteCase, where: str) -> None:
-    """Not authenticated: a JSON 401 for the API, a redirect to the login page for pages."""
+    """Not authenticated: a JSON 401 for the API, a redirect to the login page for pages (the portal's own
+    login page for portal pages)."""
     if case.api or case.path.startswith("/health"):
         assert r.status_code == 401, f"{where}: expected 401, got {r.status_code}: {r.text[:500]}"
         assert r.json()["error"]["code"] == "not_authenticated", where
     else:
-        assert r.status_code == 302, f"{where}: expected a redirect (302) to /login: {r.text[:300]}"
-        assert r.headers["location"].startswith("/login"), where
+        login = "/my/login" if case.in_portal else "/login"
+        assert r.status_code == 302, f"{where}: expected a redirect (302) to {login}: {r.text[:300]}"
+        assert r.headers["location"].startswith(login), where
 
 
 async def _ids(conn, table: str) -> list:
@@ -680,9 +719,30 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
                                          email=f"clerk{i}@example.ru", password_hash=clerk_hash,
                                          role_codes=["operator"] if i % 2 else ["viewer"])
         await seed_requests(conn)
+        await seed_subscribers(conn)
         for _ in range(jobs):  # in the registry only: never enqueued, so no worker touches them
             await store.create(conn, "audit.summary", "Сводка журнала изменений", {"date_from": "2024-01-01"}, 1)
     return seed
+
+
+async def seed_subscribers(conn) -> None:
+    """The subscribers' doors (t0020): a subscriber per account linked to it (every fifth link revoked), an inbox
+    notice per link, a spent confirmation code and a link attempt per subscriber."""
+    for sql in (
+        "INSERT INTO subscribers(email, phone, full_name, email_confirmed_at, created_via) "
+        "SELECT 's' || a.id || '@example.ru', '+7900' || lpad(a.id::text, 7, '0'), a.holder, now(), 'portal' "
+        "FROM accounts a",
+        "INSERT INTO subscriber_links(subscriber_id, account_id, created_via) "
+        "SELECT s.id, a.id, 'telegram' FROM subscribers s JOIN accounts a ON s.email = 's' || a.id || '@example.ru'",
+        "UPDATE subscriber_links SET revoked_at = now(), revoked_by = 1, revoked_reason = 'Не владелец' WHERE id % 5 = 0",
+        "INSERT INTO subscriber_inbox(subscriber_id, account_id, title, body) "
+        "SELECT subscriber_id, account_id, 'Квитанция готова', 'Квитанция за январь' FROM subscriber_links",
+        "INSERT INTO subscriber_codes(subscriber_id, purpose, code_hash, expires_at, used_at) "
+        "SELECT id, 'confirm_email', sha256(convert_to('code' || id, 'UTF8')), now() + interval '1 day', now() "
+        "FROM subscribers",
+        "INSERT INTO link_attempts(actor, ok) SELECT 'subscriber:' || id, true FROM subscribers",
+    ):
+        await conn.execute(text(sql))
 
 
 async def seed_appeals(conn) -> None:
@@ -999,7 +1059,7 @@ async def exercise(world: World, case: RouteCase, variants=VARIANTS, max_values:
                     token = await _a_token(world)  # the route logged A out (logout): carry on with a new token
                 if case.public:
                     continue
-                if "+host-B" in name:
+                if "+host-B" in name or case.portal:  # (a staff token is never a portal session)
                     assert_rejected(r, case, where)
                 elif case.tenant:
                     assert r.status_code not in (401, 403), f"{where}: A's admin refused in A: {r.text[:300]}"
@@ -1097,4 +1157,217 @@ async def test_no_credentials_get_401_on_api_and_login_redirect_on_pages(world: 
                 checked += 1
     assert checked >= 40
     api_public = {c.id for c in CASES if c.api and c.public and c.method != "OPTIONS"}
-    assert api_public == {"POST /api/auth/login", "POST /api/platform/login"}
+    doors = {c.id for c in CASES if c.open_door}
+    assert api_public - doors == {"POST /api/auth/login", "POST /api/platform/login"}
+    assert {f"{m} {p}" for m, p in PORTAL_PUBLIC} <= api_public | {c.id for c in CASES if not c.api}
+
+
+# ---- the subscribers' doors (#13): subscriber sessions vs staff routes, subscribers vs each other ------------
+
+S2_MARKER = "SECRET-S2"
+# a portal path parameter → the rows of subscriber S2 (tenant A) it may name; other `<x>_id` parameters: the rows of
+# table <x>s with S2's account or S2 as their subscriber
+S2_ROWS = {
+    "account_id": "SELECT CAST(:a AS integer)",
+    "reading_id": "SELECT r.id FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.account_id = :a",
+    "item_id": "SELECT id FROM subscriber_inbox WHERE subscriber_id = :s",
+    "appeal_id": "SELECT id FROM appeals WHERE account_id = :a OR subscriber_id = :s",
+}
+
+
+@dataclass
+class Neighbours:
+    """Subscribers S1 (the caller) and S2 (the victim in the same tenant A) with their own accounts a1 and a2; S2's
+    texts carry S2_MARKER (its name and e-mail, a2's holder and number, its meters, inbox, appeal and photo)."""
+
+    s1: Any  # tests.portal_support.PortalUser
+    s2: Any
+    a1: int
+    a2: int
+    a2_number: str
+    s2_values: dict[str, list[int]]
+
+    def headers(self, token: str, tenant) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Host": f"{tenant.slug}.localhost"}
+
+
+async def _s2_digest(world: World, nb: Neighbours) -> dict[str, str | None]:
+    """S2's rows in tenant A: S2 and a2 themselves, every row of a table with a subscriber_id or account_id column
+    naming S2 or a2, a2's readings."""
+    async with tenant_transaction(world.core.engines, world.a.tenant) as conn:
+        cols = (await conn.execute(text(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' "
+            "WHERE c.table_schema = current_schema() AND c.column_name IN ('subscriber_id', 'account_id') "
+            "ORDER BY 1, 2"))).all()
+        parts = [(f"{t}.{c}", f'SELECT t::text AS r FROM "{t}" t WHERE "{c}" = '
+                  + (":s" if c == "subscriber_id" else ":a")) for t, c in cols]
+        parts += [("subscribers", "SELECT t::text AS r FROM subscribers t WHERE id = :s"),
+                  ("accounts", "SELECT t::text AS r FROM accounts t WHERE id = :a"),
+                  ("readings", "SELECT t::text AS r FROM readings t WHERE meter_id IN "
+                               "(SELECT id FROM meters WHERE account_id = :a)")]
+        digest = {}
+        for name, sql in parts:
+            digest[name] = (await conn.execute(text(f"SELECT md5(string_agg(r, ',' ORDER BY r)) FROM ({sql}) x"),
+                                               {"s": nb.s2.subscriber_id, "a": nb.a2})).scalar()
+    return digest
+
+
+@pytest.fixture(scope="module")
+async def neighbours(world: World) -> Neighbours:
+    from tests.portal_support import portal_user
+
+    core, a = world.core, world.a.tenant
+    a1, a2 = sorted(world.a_ids["accounts"])[-2:]
+    s1 = await portal_user(core, a, account_ids=[a1])
+    s2 = await portal_user(core, a, account_ids=[a2], full_name=f"{S2_MARKER} Соседка",
+                           email=f"{S2_MARKER.lower()}-{secrets.token_hex(3)}@example.ru")
+    m = S2_MARKER
+    async with tenant_transaction(core.engines, a) as conn:
+        for sql in (
+            f"UPDATE accounts SET holder = '{m} ' || coalesce(holder, ''), number = '{m}-' || number WHERE id = :a",
+            f"UPDATE meters SET serial = '{m}-' || serial WHERE account_id = :a",
+            f"INSERT INTO subscriber_inbox(subscriber_id, account_id, title, body) VALUES (:s, :a, '{m}', '{m}')",
+            f"INSERT INTO appeals(kind_id, source, account_id, subject, text, subscriber_id) "
+            f"SELECT k.id, 'portal', :a, '{m}', '{m}', :s FROM appeal_kinds k WHERE k.code = 'complaint'",
+            f"INSERT INTO readings(meter_id, read_on, value, status, source, reason) "
+            f"SELECT id, DATE '2024-02-20', 77, 'accepted', 'portal', '{m}' FROM meters WHERE account_id = :a",
+            f"INSERT INTO reading_photos(reading_id, subscriber_id, content_type, bytes, size) "
+            f"SELECT r.id, :s, 'image/png', convert_to('{m}', 'UTF8'), 9 FROM readings r JOIN meters m "
+            f"ON m.id = r.meter_id WHERE m.account_id = :a AND r.source = 'portal'",
+        ):
+            await conn.execute(text(sql), {"a": a2, "s": s2.subscriber_id})
+        values: dict[str, list[int]] = {}
+        for case in CASES:
+            for name, type_name in case.params:
+                if type_name != "int" or not case.portal or name in values:
+                    continue
+                sql = S2_ROWS.get(name)
+                if sql is None:
+                    table = world._table_for(name)
+                    assert table, f"{case.id}: no rows of subscriber S2 for {name}: extend S2_ROWS"
+                    column = (await conn.execute(text(
+                        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                        "AND table_name = :t AND column_name IN ('subscriber_id', 'account_id') ORDER BY 1 DESC"),
+                        {"t": table})).scalar()
+                    assert column, f"{case.id}: no rows of subscriber S2 for {name}: extend S2_ROWS"
+                    sql = f'SELECT id FROM "{table}" WHERE "{column}" = ' + (":s" if column == "subscriber_id" else ":a")
+                values[name] = sorted((await conn.execute(text(sql), {"a": a2, "s": s2.subscriber_id})).scalars())
+                assert values[name], f"subscriber S2 has no rows for {name}"
+        number = (await conn.execute(text("SELECT number FROM accounts WHERE id = :a"), {"a": a2})).scalar_one()
+    return Neighbours(s1, s2, a1, a2, number, values)
+
+
+def _portal_cases() -> list[RouteCase]:
+    return [c for c in CASES if c.portal and c.method != "OPTIONS"]
+
+
+async def test_a_subscriber_session_opens_no_staff_route(world: World, neighbours: Neighbours):
+    """A subscriber's token (bearer, or as the staff cookie) on every staff route of its own tenant, with its
+    tenant's own ids: refused, never an answer with data, nothing changed."""
+    from aquabill.platform.web.portal.context import PORTAL_COOKIE
+
+    core, tenant = world.core, world.a.tenant
+    token = neighbours.s1.token
+    before = await schema_digest(core, tenant)
+    checked = 0
+    for case in CASES:
+        if case.public or case.portal or case.method == "OPTIONS":
+            continue
+        values = world.path_values(case)[-1]  # (ids both tenants have: rows that exist in A)
+        body = world.bodies(case, values)[0]
+        for headers in ({"Authorization": f"Bearer {token}", "Host": f"{tenant.slug}.localhost"},
+                        {"Authorization": f"Bearer {token}"},
+                        {"Cookie": f"{SESSION_COOKIE}={token}; {PORTAL_COOKIE}={token}"}):
+            r = await world.send(case.method, case.url(values), None, headers=headers, body=body)
+            where = f"{case.id} with a subscriber's session ({', '.join(headers)}): {r.status_code}"
+            world.assert_no_leak(r, where)
+            if r.status_code in (302, 303):
+                assert r.headers["location"].startswith("/login"), f"{where}: {r.headers['location']}"
+            else:
+                assert r.status_code in (401, 403, 404), f"{where}: {r.text[:300]}"
+            checked += 1
+    assert checked >= 3 * 100
+    assert await principal_for(core, token) is not None  # (no staff route acted on the subscriber's session)
+    assert await schema_digest(core, tenant) == before
+
+
+async def test_a_staff_token_opens_no_portal_route(world: World, neighbours: Neighbours):
+    """A's admin token as a bearer, as the staff cookie and as the portal's cookie, on A's portal host: every
+    portal route answers as to nobody (401, or the portal's login page)."""
+    from aquabill.platform.web.portal.context import PORTAL_COOKIE
+
+    token = await _a_token(world)
+    host = {"Host": f"{world.a.tenant.slug}.localhost"}
+    checked = 0
+    for case in _portal_cases():
+        values = {n: neighbours.a1 if n == "account_id" else vs[0] for n, vs in neighbours.s2_values.items()}
+        values = {n: values.get(n, world.path_values(case)[0].get(n)) for n, _ in case.params}
+        for headers in ({**host, "Authorization": f"Bearer {token}"}, {**host, "Cookie": f"{SESSION_COOKIE}={token}"},
+                        {**host, "Cookie": f"{PORTAL_COOKIE}={token}"}):
+            for body in world.bodies(case, values)[:1]:
+                r = await world.send(case.method, case.url(values), None, headers=headers, body=body)
+                where = f"{case.id} with a staff token ({headers.get('Cookie', 'bearer')})"
+                world.assert_no_leak(r, where)
+                assert_rejected(r, case, where)
+                checked += 1
+    assert checked >= 3 * 20
+    assert await principal_for(world.core, token) is not None
+
+
+def _portal_bodies(world: World, nb: Neighbours, case: RouteCase, values: dict[str, Any]) -> list:
+    """Bodies of portal requests: the account-linking ones name S2's and B's accounts (with a wrong check);
+    anything else gets the generic body (B's and S2's ids)."""
+    if case.method in ("GET", "HEAD", "DELETE"):
+        return [None]
+    if case.path == "/api/my/links":
+        return [("json", {"number": nb.a2_number, "check": "1.00"}), ("json", {"number": "00100001", "check": "1"})]
+    if case.path == "/my/link":  # (the form echoes the number typed: one that A has, unmarked)
+        return [("form", {"number": "00100001", "check": "1"})]
+    generic = {"id": nb.a2, "account_id": nb.a2, "subscriber_id": nb.s2.subscriber_id, "tenant_id": world.b.tenant.id,
+               "meter_id": (nb.s2_values.get("meter_id") or [1])[0], "value": "1", "text": "из A"}
+    return [("json", generic)] if case.api else [("form", {k: str(v) for k, v in generic.items()})]
+
+
+async def test_a_subscriber_cannot_reach_another_subscribers_data(world: World, neighbours: Neighbours):
+    """Every portal route with subscriber S1's session and the ids of S2 (same tenant) or of tenant B (whose
+    subscribers, links, inbox and everything else are marked): no marker in any answer, S2's rows and B's schema
+    unchanged, S1's session on B's host refused. S1 on its own account is served (the routes are exercised)."""
+    from aquabill.platform.auth.service import new_session
+    from aquabill.platform.web.portal.context import PORTAL_COOKIE
+
+    core, a, nb = world.core, world.a.tenant, neighbours
+    token = nb.s1.token
+    own_checked = sent = 0
+    for case in _portal_cases():
+        b_before, s2_before = await schema_digest(core, world.b.tenant), await _s2_digest(world, nb)
+        assignments = _spread(world.path_values(case), 3)
+        if case.params:
+            assignments.append({n: nb.s2_values[n][-1] if t == "int" else world.path_values(case)[0][n]
+                                for n, t in case.params})
+        own = {"account_id": nb.a1} if {n for n, _ in case.params} <= {"account_id"} else None
+        for values in assignments + ([own] if own is not None else []):
+            for body in _portal_bodies(world, nb, case, values):
+                variants = (("bearer+host-A", {"Authorization": f"Bearer {token}", "Host": f"{a.slug}.localhost"}),
+                            ("cookie+host-A", {"Cookie": f"{PORTAL_COOKIE}={token}", "Host": f"{a.slug}.localhost"}),
+                            ("bearer+host-B", {"Authorization": f"Bearer {token}",
+                                               "Host": f"{world.b.tenant.slug}.localhost"}))
+                for name, headers in variants:
+                    r = await world.send(case.method, case.url(values), None, headers=headers, body=body)
+                    sent += 1
+                    where = f"{case.id} as S1 {name} {case.url(values)} body={body}: {r.status_code}"
+                    world.assert_no_leak(r, where)
+                    blob = (r.text + "\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items())).lower()
+                    assert S2_MARKER.lower() not in blob, f"{where}: S2's data shows:\n{r.text[:2000]}"
+                    assert r.status_code < 500, f"{where}: {r.text[:500]}"
+                    if name.endswith("host-B") and r.status_code != 400:  # (400: a body refused before the session)
+                        assert_rejected(r, case, where)
+                    elif values is own and case.method == "GET":
+                        assert r.status_code not in (401, 403), f"{where}: S1 refused its own account: {r.text[:300]}"
+                        own_checked += 1
+                    if await principal_for(core, token) is None:  # a route logged S1 out (logout): a new session
+                        assert not name.endswith("host-B"), f"{where}: S1's session ended through B's host"
+                        token = await new_session(core, "subscriber", nb.s1.subscriber_id, a.id)
+        assert await schema_digest(core, world.b.tenant) == b_before, f"{case.id} changed tenant B's data"
+        assert await _s2_digest(world, nb) == s2_before, f"{case.id} changed subscriber S2's data"
+    assert own_checked >= 2 * 5 and sent >= 200

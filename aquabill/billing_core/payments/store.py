@@ -270,16 +270,17 @@ async def loaded_readings(conn: AsyncConnection) -> list[Any]:
 async def insert_one(conn: AsyncConnection, *, agent_id: int, source: str, paid_on: date, amount: Decimal,
                      account_id: int | None, account_text: str, period: date | None, service_id: int | None,
                      payer: str, purpose: str, status: str, reason: str, storno_of: int | None,
-                     user_id: int | None, penalty: Decimal | None = None) -> int:
+                     user_id: int | None, penalty: Decimal | None = None, operation_id: str | None = None) -> int:
+    """`operation_id`: the agent's id of the operation (unique per agent, `payments_operation`)."""
     return (await conn.execute(text(
         "INSERT INTO payments(agent_id, source, paid_on, amount, account_id, account_text, period, service_id, "
-        "payer, purpose, status, reason, storno_of, created_by, penalty) VALUES (:agent, :source, :paid_on, "
-        ":amount, :account, :acc, :period, :service, :payer, :purpose, :status, :reason, :storno_of, :user, "
-        ":penalty) RETURNING id"),
+        "payer, purpose, status, reason, storno_of, created_by, penalty, operation_id) VALUES (:agent, :source, "
+        ":paid_on, :amount, :account, :acc, :period, :service, :payer, :purpose, :status, :reason, :storno_of, "
+        ":user, :penalty, :operation) RETURNING id"),
         {"agent": agent_id, "source": source, "paid_on": paid_on, "amount": amount, "account": account_id,
          "acc": account_text, "period": period, "service": service_id, "payer": payer, "purpose": purpose,
          "status": status, "reason": reason, "storno_of": storno_of, "user": user_id,
-         "penalty": penalty})).scalar_one()
+         "penalty": penalty, "operation": operation_id})).scalar_one()
 
 
 async def get_payment(conn: AsyncConnection, payment_id: int, *, lock: bool = False) -> dict[str, Any] | None:

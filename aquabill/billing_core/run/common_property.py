@@ -136,7 +136,8 @@ _STATEMENTS = [
     GROUP BY p.house_id, p.id, p.area_m2""",
     # each receiving account's share and tariff
     """CREATE TEMP TABLE run_odn_share ON COMMIT DROP AS
-    SELECT r.account_id, v.service_id, r.a_to - r.a_from + 1 AS days, tot.area AS total_area,
+    SELECT r.account_id, v.service_id, r.a_from, r.a_to - r.a_from + 1 AS days, tot.area AS total_area,
+           pa.area / pa.accounts AS area,
            v.volume * pa.area AS num, nullif(pa.accounts * tot.area, 0) AS den, t.price AS tariff
     FROM run_acc r JOIN run_odn_v v ON v.house_id = r.house_id
     JOIN accounts a ON a.id = r.account_id
@@ -148,8 +149,9 @@ _STATEMENTS = [
                          AND tf.tariff_group = coalesce(pt.value_text, 'population') AND tf.valid_from <= :dn
                        ORDER BY tf.valid_from DESC LIMIT 1) t ON true
     WHERE r.a_to = :dn""",
-    """INSERT INTO run_charge(account_id, service_id, method, volume, tariff, coefficient, amount, days)
-    SELECT account_id, service_id, 'common', round(num / den, 3), tariff, 1, round(num * tariff / den, 2), days
+    """INSERT INTO run_charge(account_id, service_id, method, volume, tariff, coefficient, amount, days, seg_from, area)
+    SELECT account_id, service_id, 'common', round(num / den, 3), tariff, 1, round(num * tariff / den, 2), days, a_from,
+           area
     FROM run_odn_share WHERE num > 0 AND den > 0 AND tariff IS NOT NULL""",
     """INSERT INTO run_missing(account_id, service_id, problem)
     SELECT DISTINCT account_id, service_id,
@@ -158,14 +160,27 @@ _STATEMENTS = [
 ]
 
 
-async def add_common_property(conn: AsyncConnection, period: Period, cfg: dict | None = None) -> None:
+# the house-level figures of the run (what each 'common' row explains itself with: explain.py)
+_KEEP = """INSERT INTO common_property_volumes(run_id, period, house_id, service_id, building_volume, individual_volume,
+                                     norm, common_area, capped, volume, total_area)
+    SELECT :run, :d1, v.house_id, v.service_id, bv.volume, coalesce(i.volume, 0), h.norm, h.common_area,
+           bv.volume IS NOT NULL AND :cap AND h.norm IS NOT NULL AND h.common_area IS NOT NULL
+             AND greatest(bv.volume - coalesce(i.volume, 0), 0) > h.norm * h.common_area,
+           v.volume, (SELECT sum(a.area) FROM run_odn_area a WHERE a.house_id = v.house_id)
+    FROM run_odn_v v JOIN run_odn_house h ON h.house_id = v.house_id
+    LEFT JOIN run_odn_bv bv ON bv.house_id = v.house_id LEFT JOIN run_odn_ind i ON i.house_id = v.house_id"""
+
+
+async def add_common_property(conn: AsyncConnection, period: Period, cfg: dict | None = None, *,
+                              run_id: int | None = None) -> None:
     """Add the month's common-property cold water ('common' rows) of the run's accounts to `run_charge`
-    (and its problems to `run_missing`); call right after `compute()`, in the same transaction."""
+    (and its problems to `run_missing`); call right after `compute()`, in the same transaction. With `run_id`,
+    the houses' figures are kept in `common_property_volumes` under that run."""
     cfg = cfg if cfg is not None else await settings(conn)
     await conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}"))
     params = {"d1": period.first_day, "dn": period.last_day, "nd": period.days, "service": SERVICE_CODE,
-              "methods": list(INDIVIDUAL_METHODS), "cap": bool(cfg.get("common_property_cap", True))}
-    for sql in (_HOUSES, *_STATEMENTS):
+              "methods": list(INDIVIDUAL_METHODS), "cap": bool(cfg.get("common_property_cap", True)), "run": run_id}
+    for sql in (_HOUSES, *_STATEMENTS, *((_KEEP,) if run_id is not None else ())):
         await conn.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
         created = _CREATED.match(sql)
         if created:  # temp tables are never auto-analysed

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.periods import Period
-from aquabill.billing_core.run import tuning
+from aquabill.billing_core.run import inputs, tuning
 from aquabill.billing_core.run.months import mi
 from aquabill.billing_core.run.single import PARAMETER_JOINS, SINGLE_METERS, SINGLE_PARAMETERS, single_charges
 
@@ -103,6 +103,13 @@ ATTRIBUTES = """SELECT g.account_id, g.s, g.e, g.e - g.s + 1 AS days, g.nseg,
              ON ab.account_id = g.account_id AND ab.s = g.s"""
 
 
+# the inputs kept with a segment's charge (inputs.py), from run_wv's and sv's columns
+_WATER_INPUTS = inputs.select(inputs.water(
+    "method", "s", "meter_id", "rd_from", "val_from", "rd_to", "val_to", "last_on", "broken_from", "avg_volume",
+    "avg_months", "norm", "persons", "absent"))
+_SEWAGE_INPUTS = inputs.select(inputs.sewage("s", "norm", "persons"))
+
+
 def _statements(scope: Scope, single: str) -> list[str]:
     return [
         # accounts in scope with their active days in the month
@@ -123,7 +130,7 @@ def _statements(scope: Scope, single: str) -> list[str]:
         # (the installation day itself belongs to the replaced meter, if any). The whole history of the few
         # meters whose segments are averaged is taken separately (run_ivh).
         f"""CREATE TEMP TABLE run_iv ON COMMIT DROP AS
-        SELECT meter_id, prev_on, read_on, {RATE} AS rate, installed_on
+        SELECT meter_id, prev_on, read_on, {RATE} AS rate, installed_on, prev_value, value
         FROM (SELECT rd.meter_id, rd.read_on, rd.value, m.digits, m.reversible, m.installed_on,
                      coalesce(p.read_on, m.installed_on) AS prev_on, coalesce(p.value, m.initial_reading) AS prev_value
               FROM readings rd JOIN run_meter m ON m.meter_id = rd.meter_id
@@ -211,12 +218,15 @@ def _statements(scope: Scope, single: str) -> list[str]:
               ORDER BY service_kind, valid_from, (source = 'tenant') DESC) c""",
         # water segments in one pass: the meter of each segment, the reading interval covering it, the last
         # reading; the method; the volume, price and coefficient. Averaged segments get their volume below
-        # (norm_volume / coef_value: what a segment gets if it falls back to the norm).
+        # (norm_volume / coef_value: what a segment gets if it falls back to the norm). The inputs kept with the
+        # charge (explain.py): the reading interval, the norm and persons, the average (set below).
         f"""CREATE TEMP TABLE run_wv ON COMMIT DROP AS
         SELECT account_id, service_id, kind, s, days, nseg, method,
                CASE method WHEN 'meter' THEN coalesce(rate, 0) * days WHEN 'norm' THEN norm_volume END AS volume,
                tariff, CASE WHEN method = 'norm' THEN coef_value ELSE 1 END AS coefficient, tariff_group,
-               norm_volume, coef_value, meter_id, broken_from, last_on, first_on
+               norm_volume, coef_value, meter_id, broken_from, last_on, first_on,
+               rd_from, val_from, rd_to, val_to, norm, persons, absent,
+               NULL::numeric AS avg_volume, NULL::smallint AS avg_months
         FROM (
           SELECT q.*, CASE
               WHEN meter_id IS NULL THEN 'norm'
@@ -225,13 +235,14 @@ def _statements(scope: Scope, single: str) -> list[str]:
               WHEN k_silent <= :avg_periods THEN 'average'
               ELSE 'norm' END AS method,
             n.volume * CASE WHEN meter_id IS NULL THEN greatest(persons - absent, 0) ELSE persons END
-              * days / :nd AS norm_volume,
+              * days / :nd AS norm_volume, n.volume AS norm,
             t.price AS tariff,
             CASE WHEN (meter_id IS NULL AND meter_possible) OR (meter_id IS NOT NULL AND broken_from <= s)
                  THEN coalesce(k.value, 1) ELSE 1 END AS coef_value
           FROM (
             SELECT DISTINCT ON (ss.account_id, ss.service_id, ss.s)
                    ss.*, m.meter_id, m.broken_from, iv.rate, l.last_on, l.first_on,
+                   iv.prev_on AS rd_from, iv.prev_value AS val_from, iv.read_on AS rd_to, iv.value AS val_to,
                    {mi('ss.s')} - {mi('m.broken_from')} AS k_broken,
                    {mi('ss.s')} - {mi('l.last_on')} AS k_silent
             FROM ({connected("'cold_water', 'hot_water'")}) ss
@@ -288,16 +299,18 @@ def _statements(scope: Scope, single: str) -> list[str]:
                  / count(DISTINCT mo.m_start) AS avg_monthly
         FROM months mo JOIN run_ivh i ON i.meter_id = mo.meter_id AND i.prev_on < mo.m_end AND i.read_on >= mo.m_start
         GROUP BY mo.meter_id""",
-        """UPDATE run_wv w SET volume = a.avg_monthly * w.days / :nd FROM run_avg a
+        """UPDATE run_wv w SET volume = a.avg_monthly * w.days / :nd, avg_volume = a.avg_monthly,
+                                avg_months = a.n_months FROM run_avg a
            WHERE a.meter_id = w.meter_id AND w.method = 'average' AND a.n_months >= :avg_min_months""",
         """UPDATE run_wv SET method = 'norm', volume = norm_volume, coefficient = coef_value
            WHERE method = 'average' AND volume IS NULL""",
         # one row per account × service × method × tariff × coefficient; rows without a tariff or a volume
         # are reported (run_missing) and dropped. Sewage (the sum of the segment's water volumes, or its own
-        # norm) is computed here, not stored apart. Accounts with a single segment need no aggregation.
+        # norm) is computed here, not stored apart. Accounts with a single segment need no aggregation. Each
+        # row keeps its inputs (inputs.py): a single segment's in columns, several segments' in `inputs`.
         f"""CREATE TEMP TABLE run_charge ON COMMIT DROP AS
         WITH sv AS MATERIALIZED (
-          SELECT ss.account_id, ss.service_id, ss.days, ss.nseg,
+          SELECT ss.account_id, ss.service_id, ss.days, ss.nseg, ss.s, ss.persons, n.volume AS norm,
                  CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce(wsum.method, 'norm') END AS method,
                  CASE WHEN :sewage_by_norm THEN n.volume * ss.persons * ss.days / :nd
                       ELSE coalesce(wsum.v, 0) END AS volume,
@@ -312,19 +325,22 @@ def _statements(scope: Scope, single: str) -> list[str]:
           LEFT JOIN run_tariff t ON t.service_id = ss.service_id AND t.tariff_group = ss.tariff_group
                AND t.vf <= ss.s AND ss.s < t.vt)
         SELECT account_id, service_id, method, round(volume, 3) AS volume, tariff, coefficient,
-               round(volume * tariff * coefficient, 2) AS amount, days, volume IS NULL AS incomplete
+               round(volume * tariff * coefficient, 2) AS amount, days, volume IS NULL AS incomplete, {_WATER_INPUTS}
         FROM run_wv WHERE nseg = 1
         UNION ALL
         SELECT account_id, service_id, method, round(volume, 3), tariff, coefficient,
-               round(volume * tariff * coefficient, 2), days, volume IS NULL
+               round(volume * tariff * coefficient, 2), days, volume IS NULL, {_SEWAGE_INPUTS}
         FROM sv WHERE nseg = 1
         UNION ALL
         SELECT account_id, service_id, method, round(sum(volume), 3), tariff, coefficient,
                round(sum(volume * tariff * coefficient), 2),
-               (sum(days) FILTER (WHERE volume IS NOT NULL))::int, bool_or(volume IS NULL)
-        FROM (SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM run_wv WHERE nseg > 1
-              UNION ALL
-              SELECT account_id, service_id, method, volume, tariff, coefficient, days FROM sv WHERE nseg > 1) x
+               (sum(days) FILTER (WHERE volume IS NOT NULL))::int, bool_or(volume IS NULL), {inputs.merged()}
+        FROM (SELECT *, count(*) OVER (PARTITION BY account_id, service_id, method, tariff, coefficient) AS n FROM (
+                SELECT account_id, service_id, method, volume, tariff, coefficient, days, {_WATER_INPUTS}
+                FROM run_wv WHERE nseg > 1
+                UNION ALL
+                SELECT account_id, service_id, method, volume, tariff, coefficient, days, {_SEWAGE_INPUTS}
+                FROM sv WHERE nseg > 1) x) x
         GROUP BY account_id, service_id, method, tariff, coefficient""",
         single,
         """CREATE TEMP TABLE run_missing ON COMMIT DROP AS

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.billing_core.run import inputs
+
 # Methods the run produces; one-off charges, storno and instalments are entered by people, never replaced.
 COMPUTED = ("meter", "norm", "average", "substitute", "common")
 
@@ -52,10 +54,11 @@ async def replace_open_period(conn: AsyncConnection, period: date, run_id: int) 
             conn, "DELETE FROM charges c USING run_acc r WHERE c.account_id = r.account_id AND c.period = :p "
             "AND c.corrects_period IS NULL AND c.method = ANY(:methods)" + keep_del,
             {"p": period, "methods": list(COMPUTED)})
+    kept = ", ".join(inputs.COLUMNS)  # the row's inputs (inputs.py), for explain.py
     res = await _run_statement(
         conn, "INSERT INTO charges(account_id, service_id, period, method, volume, tariff, coefficient, amount, "
-        "days, run_id) SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, :run "
-        "FROM run_charge" + keep_ins, {"p": period, "run": run_id})
+        f"days, run_id, {kept}) SELECT account_id, service_id, :p, method, volume, tariff, coefficient, amount, days, "
+        f":run, {kept} FROM run_charge" + keep_ins, {"p": period, "run": run_id})
     return res.rowcount
 
 
@@ -67,21 +70,38 @@ async def drop_recalculations(conn: AsyncConnection, open_period: date, correcte
         "AND c.corrects_period = :q AND c.method = 'recalculation'", {"open": open_period, "q": corrected})
 
 
-async def post_differences(conn: AsyncConnection, open_period: date, corrected: date, run_id: int) -> int:
-    """Post (recomputed − already charged) per account × service as recalculation rows."""
-    res = await _run_statement(conn, """
+# the recomputed rows of a recalculation, each with its inputs (built only for the rows posted)
+_LINE = "jsonb_strip_nulls(to_jsonb(rc) - 'account_id' - 'service_id' - 'incomplete' - 'inputs') || coalesce(rc.inputs, '{}')"
+RECALCULATION_REASONS = ("late_readings", "closed_period")
+
+
+async def post_differences(conn: AsyncConnection, open_period: date, corrected: date, run_id: int, *,
+                           reason: str = "closed_period") -> int:
+    """Post (recomputed − already charged) per account × service as recalculation rows. Each keeps in `inputs`
+    why (`reason`: 'late_readings' — readings arrived for averaged months; 'closed_period' — a run of the closed
+    month) and the recomputed rows of the month with their inputs (`lines`)."""
+    if reason not in RECALCULATION_REASONS:
+        raise ValueError(reason)
+    res = await _run_statement(conn, f"""
+        WITH d AS MATERIALIZED (
+          SELECT account_id, service_id, sum(volume) AS volume, sum(amount) AS amount FROM (
+            SELECT account_id, service_id, volume, amount FROM run_charge
+            UNION ALL
+            SELECT c.account_id, c.service_id, -c.volume, -c.amount FROM charges c JOIN run_acc r USING (account_id)
+            WHERE (c.period = :q AND c.corrects_period IS NULL AND c.method = ANY(:methods))
+               OR (c.corrects_period = :q AND c.method = 'recalculation')
+          ) x
+          GROUP BY account_id, service_id
+          HAVING sum(amount) <> 0 OR sum(volume) <> 0)
         INSERT INTO charges(account_id, service_id, period, method, volume, tariff, amount, corrects_period, run_id,
-                            note)
-        SELECT account_id, service_id, :open, 'recalculation', sum(volume), 0, sum(amount), :q, :run,
-               'Перерасчёт за ' || to_char(CAST(:q AS date), 'MM.YYYY')
-        FROM (
-          SELECT account_id, service_id, volume, amount FROM run_charge
-          UNION ALL
-          SELECT c.account_id, c.service_id, -c.volume, -c.amount FROM charges c JOIN run_acc r USING (account_id)
-          WHERE (c.period = :q AND c.corrects_period IS NULL AND c.method = ANY(:methods))
-             OR (c.corrects_period = :q AND c.method = 'recalculation')
-        ) d
-        GROUP BY account_id, service_id
-        HAVING sum(amount) <> 0 OR sum(volume) <> 0
-    """, {"open": open_period, "q": corrected, "run": run_id, "methods": list(COMPUTED)})
+                            note, inputs)
+        SELECT d.account_id, d.service_id, :open, 'recalculation', d.volume, 0, d.amount, :q, :run,
+               'Перерасчёт за ' || to_char(CAST(:q AS date), 'MM.YYYY'),
+               jsonb_build_object('reason', CAST(:reason AS text), 'lines', coalesce(l.lines, '[]'))
+        FROM d
+        LEFT JOIN (SELECT rc.account_id, rc.service_id,
+                          jsonb_agg({_LINE} ORDER BY rc.method, rc.tariff, rc.coefficient) AS lines
+                   FROM run_charge rc WHERE (rc.account_id, rc.service_id) IN (SELECT account_id, service_id FROM d)
+                   GROUP BY 1, 2) l ON l.account_id = d.account_id AND l.service_id = d.service_id
+    """, {"open": open_period, "q": corrected, "run": run_id, "methods": list(COMPUTED), "reason": reason})
     return res.rowcount

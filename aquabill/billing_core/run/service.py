@@ -89,7 +89,7 @@ async def run_billing(
             await progress(5 + 55 * fraction, f"Расчёт начислений: {message.lower()}")
 
     await compute(conn, period, scope, cfg, step)
-    await add_common_property(conn, period, cfg)
+    await add_common_property(conn, period, cfg, run_id=run_id)
     if status == "open":
         target = period.first_day
         await progress(62, "Запись начислений")
@@ -115,9 +115,9 @@ async def run_billing(
             qp = Period.of(q)
             sub = Scope("accounts", ids=tuple(accounts))
             await compute(conn, qp, sub, cfg)
-            await add_common_property(conn, qp, cfg)
+            await add_common_property(conn, qp, cfg, run_id=run_id)
             await posting.drop_recalculations(conn, target, q)
-            n = await posting.post_differences(conn, target, q, run_id)
+            n = await posting.post_differences(conn, target, q, run_id, reason="late_readings")
             if n:
                 result.recalculated[str(qp)] = n
     await conn.execute(text(

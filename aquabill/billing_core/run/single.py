@@ -10,17 +10,20 @@ one meter per service and the tenant's default services: most accounts. compute.
 
 from __future__ import annotations
 
+from aquabill.billing_core.run import inputs
 from aquabill.billing_core.run.months import mi
 
 # their meters: the reading interval covering the segment's first day, the last reading, the method
 SINGLE_METERS = f"""CREATE TEMP TABLE run_fm ON COMMIT DROP AS
-        SELECT account_id, service_id, meter_id, s, broken_from, rate, last_on, first_on, CASE
+        SELECT account_id, service_id, meter_id, s, broken_from, rate, last_on, first_on, rd_from, val_from, rd_to,
+               val_to, CASE
               WHEN broken_from <= s THEN CASE WHEN k_broken < :avg_periods THEN 'average' ELSE 'norm' END
               WHEN rate IS NOT NULL OR s < first_on THEN 'meter'
               WHEN k_silent <= :avg_periods THEN 'average'
               ELSE 'norm' END AS method
         FROM (
           SELECT m.account_id, m.service_id, m.meter_id, r.a_from AS s, m.broken_from, iv.rate, l.last_on, l.first_on,
+                 iv.prev_on AS rd_from, iv.prev_value AS val_from, iv.read_on AS rd_to, iv.value AS val_to,
                  {mi('r.a_from')} - {mi('m.broken_from')} AS k_broken, {mi('r.a_from')} - {mi('l.last_on')} AS k_silent
           FROM run_meter m JOIN run_acc r ON r.account_id = m.account_id
           LEFT JOIN run_iv iv ON iv.meter_id = m.meter_id AND iv.prev_on < r.a_from AND iv.read_on >= r.a_from
@@ -94,6 +97,8 @@ def single_charges(water: list[tuple[int, str]], sewage: list[int]) -> str:
             LEFT JOIN run_coef k{i} ON k{i}.service_kind = '{kind}' AND k{i}.vf <= g.s AND g.s < k{i}.vt""")
         cols.append(f"""
             f{i}.meter_id AS meter{i}, f{i}.rate AS rate{i}, a{i}.avg_monthly AS avg{i}, n{i}.volume AS norm{i},
+            a{i}.n_months AS avgn{i}, f{i}.rd_from AS rdf{i}, f{i}.val_from AS vf{i}, f{i}.rd_to AS rdt{i},
+            f{i}.val_to AS vt{i}, f{i}.last_on AS last{i}, f{i}.broken_from AS broken{i},
             t{i}.price AS tariff{i}, CASE WHEN f{i}.method = 'average' AND a{i}.avg_monthly IS NULL THEN 'norm'
                                           ELSE coalesce(f{i}.method, 'norm') END AS method{i},
             CASE WHEN (f{i}.meter_id IS NULL AND g.meter_possible) OR (f{i}.meter_id IS NOT NULL AND f{i}.broken_from <= g.s)
@@ -112,24 +117,28 @@ def single_charges(water: list[tuple[int, str]], sewage: list[int]) -> str:
             CASE method{i} WHEN 'meter' THEN coalesce(rate{i}, 0) * days WHEN 'average' THEN avg{i} * days / :nd
               ELSE norm{i} * CASE WHEN meter{i} IS NULL THEN greatest(persons - absent, 0) ELSE persons END * days / :nd
               END AS volume{i}, CASE WHEN method{i} = 'norm' THEN coef{i} ELSE 1 END AS coefficient{i}""")
+        kept = inputs.select(inputs.water(f"method{i}", "s", f"meter{i}", f"rdf{i}", f"vf{i}", f"rdt{i}", f"vt{i}",
+                                          f"last{i}", f"broken{i}", f"avg{i}", f"avgn{i}", f"norm{i}", "persons",
+                                          "absent"))
         rows.append(f"""SELECT account_id, {water[i][0]}, method{i}, round(volume{i}, 3), tariff{i}, coefficient{i},
-               round(volume{i} * tariff{i} * coefficient{i}, 2), days, volume{i} IS NULL FROM q""")
+               round(volume{i} * tariff{i} * coefficient{i}, 2), days, volume{i} IS NULL, {kept} FROM q""")
     cold = [f"method{i}" for i, (_, kind) in enumerate(water) if kind == "cold_water"]
     every = [f"method{i}" for i in range(len(water))]
     wmethod = f"coalesce(least({', '.join(cold)}), least({', '.join(every)}))" if cold else (
         f"least({', '.join(every)})" if every else "NULL")
     wsum = " + ".join(f"coalesce(volume{i}, 0)" for i in range(len(water))) or "0"
     for i, sid in enumerate(sewage):
+        kept = inputs.select(inputs.sewage("s", f"snorm{i}", "persons"))
         rows.append(f"""SELECT account_id, {sid}, method, round(volume, 3), stariff{i}, 1, round(volume * stariff{i}, 2), days,
-               volume IS NULL
-        FROM (SELECT account_id, days, stariff{i},
+               volume IS NULL, {kept}
+        FROM (SELECT account_id, days, stariff{i}, s, snorm{i}, persons,
                      CASE WHEN :sewage_by_norm THEN 'norm' ELSE coalesce({wmethod}, 'norm') END AS method,
                      CASE WHEN :sewage_by_norm THEN snorm{i} * persons * days / :nd ELSE {wsum} END AS volume
               FROM q) sv{i}""")
     if not rows:
         return "SELECT 1"
     return f"""INSERT INTO run_charge(account_id, service_id, method, volume, tariff, coefficient, amount, days,
-                               incomplete)
+                               incomplete, {", ".join(inputs.COLUMNS)})
         WITH q AS MATERIALIZED (
           SELECT *, {", ".join(vols)}
           FROM (

@@ -24,7 +24,7 @@ from tests.integration.billing_core.api_helpers import Api, login_cookie
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=MOSCOW)
 TABLES = ("payee_requisites", "payment_agents", "payment_files", "payments", "payment_allocations", "jobs", "appeals",
           "telephonograms", "calls", "users", "divisions", "executors", "request_routes", "requests", "request_events",
-          "periods", "period_closes")
+          "periods", "period_closes", "subscribers", "subscriber_links", "subscriber_inbox")
 
 
 def town(accounts: int, *, lived_in: bool = True):
@@ -59,7 +59,7 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
     nav = re.search(r"<nav>(.*?)</nav>", home.text, flags=re.S)
     assert nav is not None
     pages = re.findall(r'href="(/[^"]*)"', nav.group(1))
-    assert len(pages) == 12, pages
+    assert len(pages) == 14, pages
     for page in pages:
         r = await client.get(page)
         assert r.status_code == 200, (page, r.status_code)
@@ -69,6 +69,10 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
                 assert (await api.ok("get", url))["items"], url
         elif page == "/billing/requisites":
             assert f'value="{REQUISITES["personal_acc"]}"' in r.text and "(демо)" in r.text
+        elif page == "/portal/rules":  # a settings form: the demo takes readings all month
+            assert 'name="reading_first_day" value="1"' in r.text and 'name="reading_last_day" value="31"' in r.text
+        elif page == "/bots":  # a settings form: no bot is connected in the demo
+            assert "Telegram" in r.text and "MAX" in r.text
         else:
             assert data_rows(r.text) >= 1, f"{page}: no rows"
     statuses = {x["status"] for x in (await Api(client, demo.headers).ok("get", "/api/requests?limit=100"))["items"]}
@@ -101,7 +105,7 @@ async def test_seeding_again_changes_nothing(core, demo):
     before = await counts(core, demo)
     async with tenant_transaction(core.engines, demo.tenant) as conn:
         assert await seed_lived_in(conn, now=NOW.replace(day=28)) == {
-            "requisites": 0, "bank_files": 0, "appeals": 0, "calls": 0, "requests": 0}
+            "requisites": 0, "bank_files": 0, "appeals": 0, "calls": 0, "requests": 0, "subscribers": 0}
     assert await counts(core, demo) == before
 
 

@@ -288,7 +288,7 @@ async def test_agents_and_layout(api):
     report = await upload(api, "post", b"A-1|20.11.2026|0000101|99,90\n")
     assert report["loaded"] == 1 and report["unidentified"] == 0
     codes = [x["code"] for x in (await api.ok("get", "/api/payment-agents"))["items"]]
-    assert codes == ["cash", "manual", "post", "sberbank"]
+    assert codes == ["cash", "manual", "post", "sberbank", "yookassa"]  # yookassa: t0024
     r = await upload(api, "manual", b"x", status=422)
     assert "нет формата" in r["error"]["message"]
     bad_total = GOOD.replace(b"=3;4330.50", b"=3;4330.51")

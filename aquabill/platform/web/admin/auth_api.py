@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, get, post
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from aquabill.platform.auth.permissions import Principal
 from aquabill.platform.auth.service import login_staff, logout
@@ -25,11 +25,19 @@ async def api_login(request: Request, data: LoginIn) -> dict:
     return {"token": token, "token_type": "bearer", "tenant": {"slug": tenant.slug, "name": tenant.name}}
 
 
+def _not_subscriber(request: Request) -> None:
+    """Staff and platform sessions only: a subscriber's (portal) token has its own `/api/my/auth/…`."""
+    principal = request.scope.get("user")
+    if isinstance(principal, Principal) and principal.kind == "subscriber":
+        raise PermissionDeniedException("Доступно только сотрудникам организации")
+
+
 @post("/api/auth/logout", tags=["auth"], status_code=200)
 async def api_logout(request: Request) -> dict:
     token = request.scope.get("auth")
     if not token or request.scope.get("user") is None:
         raise NotAuthorizedException("Требуется вход в систему")
+    _not_subscriber(request)
     await logout(core_of(request), token)
     return {"status": "ok"}
 
@@ -39,6 +47,7 @@ async def me(request: Request) -> dict:
     principal = request.scope.get("user")
     if not isinstance(principal, Principal):
         raise NotAuthorizedException("Требуется вход в систему")
+    _not_subscriber(request)
     tenant = request.scope.get("tenant")
     return {
         "kind": principal.kind,

@@ -8,7 +8,9 @@ from aquabill.platform.web.billing import (
     card_api,
     card_pages,
     close_pages,
+    explain_api,
     imports_api,
+    links_api,
     meters_api,
     month_close_api,
     penalties_api,
@@ -34,4 +36,6 @@ ROUTES = [
     *penalties_api.ROUTES,
     *month_close_api.ROUTES,
     *close_pages.ROUTES,
+    *links_api.ROUTES,
+    *explain_api.ROUTES,
 ]

@@ -1,3 +1,8 @@
-"""Portal routes (filled in by #13 work)."""
+"""Online payment from the portal and from payment links (`payment_pages.py`): the pay form, the payment
+link page, the return page and its status."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from aquabill.platform.web.portal import payment_pages
+
+ROUTES = [*payment_pages.ROUTES]

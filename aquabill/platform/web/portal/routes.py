@@ -5,10 +5,18 @@ pages_routes:    the signed-in pages (balance, charges and their explanation, pa
                  appeals, inbox, settings) and their API.
 payment_routes:  online payment from the portal (start, return page).
 explain_routes:  how each charge was computed, in plain Russian.
+staff_rules:     the staff page and API of the tenant's portal rules (reading window, link check).
 """
 
 from __future__ import annotations
 
-from aquabill.platform.web.portal import explain_routes, identity_routes, pages_routes, payment_routes
+from aquabill.platform.web.portal import (
+          explain_routes,
+          identity_routes,
+          pages_routes,
+          payment_routes,
+          staff_rules,
+)
 
-ROUTES = [*identity_routes.ROUTES, *pages_routes.ROUTES, *payment_routes.ROUTES, *explain_routes.ROUTES]
+ROUTES = [*identity_routes.ROUTES, *pages_routes.ROUTES, *payment_routes.ROUTES, *explain_routes.ROUTES,
+          *staff_rules.ROUTES]
