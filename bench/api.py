@@ -58,6 +58,7 @@ class HttpConn(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.buf = bytearray()
+        self.body = b""  # the last answer's body
         self.transport: asyncio.Transport | None = None
         self.waiter: asyncio.Future | None = None
         self.closed = False
@@ -75,13 +76,17 @@ class HttpConn(asyncio.Protocol):
         length = int(head[at + 17:].split(b"\r\n", 1)[0]) if at >= 0 else 0
         if len(self.buf) < end + 4 + length:
             return
-        status = int(self.buf[9:12])
+        status, self.body = int(self.buf[9:12]), bytes(self.buf[end + 4:end + 4 + length])
         del self.buf[:end + 4 + length]
         if b"\r\nconnection: close" in head:
             self.closed = True
         waiter, self.waiter = self.waiter, None
         if not waiter.done():  # not given up on (a phase cancels what is unanswered at its end)
-            waiter.set_result(status)
+            waiter.set_result(self.answer(status))
+
+    def answer(self, status: int):
+        """What a request gets: the status (a subclass may add the body, `self.body`)."""
+        return status
 
     def connection_lost(self, exc) -> None:
         self.closed = True

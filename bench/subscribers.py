@@ -22,7 +22,8 @@ is from the moment the fake delivers it (POST to the webhook) to the moment the 
 (sendMessage / POST /messages or /answers). Printed per channel: updates answered per second over the run
 (first delivery to last reply) and in its busiest 10 seconds, p50 / p99 / max latency, flows that ended as expected, webhook answers
 other than 200 (re-delivered after a second, as the messengers do), the CPU of the app processes and of
-PostgreSQL per update. Goal (Telegram): ≥ 300 updates/s and p99 ≤ 250 ms on this machine. Traffic goes
+PostgreSQL per update; then the bare liveness probe at the same rate (bench/api.py's open-loop phase) as the
+baseline, and each channel's latency over the probe's. Goal (Telegram): ≥ 300 updates/s and p99 ≤ 250 ms on this machine. Traffic goes
 only to 127.0.0.1; each run stops by itself (a reply not received within 30 s counts as lost).
 """
 
@@ -43,7 +44,8 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from api import db_cpu, postmaster_pid, server_pids
+from api import HttpConn, db_cpu, get, phase, postmaster_pid, server_pids
+from api import show as show_probe
 from benchlib import Server, redis_url_or_local
 from console_fanout import cpu_seconds, pct
 from sqlalchemy import text
@@ -100,41 +102,12 @@ async def dues(engines, tenant) -> dict[str, str]:
         return {r[0]: f"{r[1]:.2f}".replace(".", ",") for r in rows}
 
 
-class WebhookConn(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection to the app, one request at a time, the answer read by hand (status
-    line, Content-Length, body): the simulated messengers share the two cores with the service, so they
-    deliver updates leaner than an HTTP client library would (as bench/api.py does)."""
+class WebhookConn(HttpConn):
+    """One keep-alive HTTP/1.1 connection to the app (bench/api.py's lean client: the simulated messengers
+    share the two cores with the service); its waiter gets (status, body)."""
 
-    def __init__(self) -> None:
-        self.buf = bytearray()
-        self.transport: asyncio.Transport | None = None
-        self.waiter: asyncio.Future | None = None
-        self.closed = False
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0 or self.waiter is None:
-            return
-        head = bytes(self.buf[:end]).lower()
-        at = head.find(b"\r\ncontent-length:")
-        length = int(head[at + 17:].split(b"\r\n", 1)[0]) if at >= 0 else 0
-        if len(self.buf) < end + 4 + length:
-            return
-        status, body = int(self.buf[9:12]), bytes(self.buf[end + 4:end + 4 + length])
-        del self.buf[:end + 4 + length]
-        if b"\r\nconnection: close" in head:
-            self.closed = True
-        waiter, self.waiter = self.waiter, None
-        waiter.set_result((status, body))
-
-    def connection_lost(self, exc) -> None:
-        self.closed = True
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionError("connection closed"))
+    def answer(self, status: int) -> tuple[int, bytes]:
+        return status, self.body
 
 
 class Deliverer:
@@ -392,6 +365,13 @@ async def main() -> int:
                 results[ch.name] = await run_channel(ch, http, tenants, args, pids, db_pids)
                 show(ch.name, results[ch.name], args.users)
                 await asyncio.sleep(2.0)
+        # the baseline, measured the same way in the same run: the bare liveness probe at the offered rate
+        probe = await phase(port, lambda i: get("/health/live"), int(args.rate), 5.0, pids, db_pids)
+        show_probe("probe", int(args.rate), probe)
+        for name, r in results.items():
+            if r["lat"] and probe["lat"]:
+                print(f"{name} / probe: p50 {pct(r['lat'], 50) / pct(probe['lat'], 50):.1f}, "
+                      f"p99 {pct(r['lat'], 99) / pct(probe['lat'], 99):.1f}")
         tg = results.get("telegram")
         if tg and tg["lat"]:
             buckets = Counter(int(a - tg["first"]) for a in tg["at"])

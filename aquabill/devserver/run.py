@@ -65,11 +65,14 @@ async def _serve(settings: Settings) -> None:
     from aquabill.tenants.provisioning import migrate_all
 
     settings, peers = start_dev_peers(settings)
+    settings, telegram = await start_dev_telegram(settings, peers)
     core = Core.open(settings)
     summary = await migrate_all(core.engines, jobs=settings.migrate_jobs)
     print(f"Миграции: применено {len(summary.applied)}, без изменений {len(summary.skipped)}, "
           f"ошибок {len(summary.failed)}", flush=True)
     tenant, created = await ensure_demo(core)
+    if telegram is not None:
+        await connect_dev_bot(core, tenant)
     await ensure_platform_admin(core, "platform", "platform12345")
     host = f"{tenant.slug}.{settings.domain}" if settings.domain == "localhost" else settings.host
     print("\n".join([
@@ -104,6 +107,9 @@ async def _serve(settings: Settings) -> None:
         with contextlib.suppress(Exception):
             await pbx.stop()
         peers.stop()
+        if telegram is not None:
+            with contextlib.suppress(Exception):
+                await telegram.stop()
         worker_task.cancel()
         with contextlib.suppress(BaseException):
             await worker_task
@@ -161,6 +167,29 @@ def start_dev_peers(settings: Settings) -> tuple[Settings, DevPeers]:
         peers.lines.append(f"  ЮKassa (тестовая, локальная): {fake.url}, магазин {DEV_SHOP_ID} — оплата в кабинете "
                            "проходит через её страницу подтверждения")
     return (replace(settings, **changes) if changes else settings), peers
+
+
+async def start_dev_telegram(settings: Settings, peers: DevPeers):
+    """Without AQUABILL_TELEGRAM_API_URL: a local Telegram Bot API with a chat window (`/chat`) in which the
+    demo tenant's bot can be tried as a Telegram user would."""
+    if settings.telegram_api_url != "https://api.telegram.org":
+        return settings, None
+    from aquabill.devserver.fakes.telegram_chat import DEV_BOT_TOKEN, DevTelegram
+
+    telegram = await DevTelegram().start()
+    telegram.add_bot(DEV_BOT_TOKEN, "demo_vodokanal_bot")
+    peers.lines.append(f"  Telegram (локальный): чат с ботом демо-организации — {telegram.url}/chat")
+    return replace(settings, telegram_api_url=telegram.url), telegram
+
+
+async def connect_dev_bot(core, tenant) -> None:
+    """Connect the demo tenant's Telegram bot to the local Bot API (its webhook: this dev server)."""
+    from aquabill.channels.bots.setup import configure
+    from aquabill.devserver.fakes.telegram_chat import DEV_BOT_TOKEN
+    from aquabill.tenants.context import tenant_transaction
+
+    async with tenant_transaction(core.engines, tenant) as conn:
+        await configure(conn, core.settings, tenant, "telegram", token=DEV_BOT_TOKEN, enabled=True, user_id=None)
 
 
 def _terminate(_signum, _frame) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import Conflict, Invalid, NotFound
+from aquabill.billing_core.periods import Period
 from aquabill.billing_core.receipts.assemble import build_receipt
 from aquabill.billing_core.registry.queries import HOUSE_ADDRESS
 from aquabill.billing_core.run.queries import latest_charged_period
@@ -113,11 +114,19 @@ async def _record_failure(conn: AsyncConnection, actor: str) -> None:
         await own.execute(text("INSERT INTO link_attempts(actor, ok) VALUES (:a, false)"), {"a": actor})
 
 
-async def _receipt_due(conn: AsyncConnection, account_id: int) -> Decimal | None:
+async def _receipt_dues(conn: AsyncConnection, account_id: int) -> list[Decimal | None]:
+    """The «к оплате» of the receipts a subscriber may hold: the latest month with charges and, when that
+    month is not closed yet (its receipt may not be out), the latest closed month with charges — the
+    receipt issued. A payment made since then does not change what is printed on it: a closed month's
+    receipt counts the payments of its own month only."""
     period = await latest_charged_period(conn, account_id)
     if period is None:
-        return None
-    return (await build_receipt(conn, account_id, period)).due
+        return [None]
+    closed = (await conn.execute(text(
+        "SELECT max(c.period) FROM charges c JOIN periods p ON p.period = c.period AND p.status = 'closed' "
+        "WHERE c.account_id = :a"), {"a": account_id})).scalar()
+    periods = [period] + ([Period.of(closed)] if closed is not None and Period.of(closed) != period else [])
+    return [(await build_receipt(conn, account_id, p)).due for p in periods]
 
 
 # ---- the subscriber's side ---------------------------------------------------------------------------------
@@ -134,8 +143,8 @@ async def link_account(conn: AsyncConnection, subscriber_id: int, number: str, c
     ok = False
     if row is not None:
         kind = await link_check_kind(conn)
-        due = await _receipt_due(conn, row.id) if kind == "receipt_amount" else None
-        ok = check_matches(kind, (check or "")[:64], holder=row.holder, receipt_due=due)
+        dues = await _receipt_dues(conn, row.id) if kind == "receipt_amount" else [None]
+        ok = any(check_matches(kind, (check or "")[:64], holder=row.holder, receipt_due=due) for due in dues)
     if not ok:
         await _record_failure(conn, actor)
         raise Invalid(LINK_REFUSAL, field="number")

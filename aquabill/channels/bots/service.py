@@ -110,17 +110,17 @@ class Conversations:
         self._pruned: dict[int, float] = {}
         self._zone = ZoneInfo(core.settings.timezone)
 
-    def env(self, tenant: Tenant, fetch_photo: PhotoFetcher | None) -> BotEnv:
+    def env(self, tenant: Tenant, fetch_photo: PhotoFetcher | None, channel: str = "") -> BotEnv:
         s = self.core.settings
         return BotEnv(today=datetime.now(self._zone).date(), tenant_slug=tenant.slug, tenant_name=tenant.name,
-                      base_url=s.base_url, pay_secret=str(s.secret_key), fetch_photo=fetch_photo)
+                      base_url=s.base_url, pay_secret=str(s.secret_key), fetch_photo=fetch_photo, channel=channel)
 
     async def handle(self, tenant: Tenant, event: BotEvent, fetch_photo: PhotoFetcher | None = None) -> Outcome:
         """The replies to one event (none for a repeated delivery); its events are published after the
         commit. A failure rolls the transaction back (the update is not marked handled) and propagates."""
         async with self._slots:
             async with tenant_transaction(self.core.engines, tenant) as conn:
-                outcome = await handle(conn, event, self.env(tenant, fetch_photo))
+                outcome = await handle(conn, event, self.env(tenant, fetch_photo, event.channel))
                 if self._pruned.get(tenant.id, 0.0) < time.monotonic() - PRUNE_EVERY:
                     self._pruned[tenant.id] = time.monotonic()
                     await bot_store.prune_updates(conn, UPDATES_KEPT)

@@ -45,7 +45,8 @@ async def accounts_text(conn: AsyncConnection, subscriber_id: int) -> Said:
 
 
 def pay_url(env: BotEnv, account_id: int) -> str:
-    return f"{env.base_url}/pay/{pay_token(env.pay_secret, env.tenant_slug, account_id)}"
+    via = f"?via={env.channel}" if env.channel in ("telegram", "max") else ""
+    return f"{env.base_url}/pay/{pay_token(env.pay_secret, env.tenant_slug, account_id)}{via}"
 
 
 async def balance(conn: AsyncConnection, env: BotEnv, account: dict[str, Any]) -> Said:

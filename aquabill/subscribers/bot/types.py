@@ -119,6 +119,7 @@ class BotEnv:
     base_url: str
     pay_secret: str
     fetch_photo: PhotoFetcher | None = None
+    channel: str = ""  # 'telegram' | 'max': the pay link says where the payment came from
 
 
 @dataclass
