@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import httpx
-
-from aquabill.devserver.fakes.telegram_api import AsgiServer, deliver, parse_multipart, read_body, respond
+from aquabill.devserver.fakes.http import ServedFake, deliver, parse_multipart, read_body, respond
 
 
 @dataclass
@@ -71,8 +69,9 @@ class MaxBot:
     subscriptions: dict[str, dict] = field(default_factory=dict)  # url → {"secret", "update_types", "time"}
 
 
-class FakeMax:
+class FakeMax(ServedFake):
     def __init__(self, *, record: bool = True, on_call: Callable[[MaxCall], None] | None = None) -> None:
+        super().__init__()
         self.bots: dict[str, MaxBot] = {}
         self.calls: list[MaxCall] = []
         self.record = record
@@ -84,29 +83,7 @@ class FakeMax:
         self._callbacks: dict[str, int] = {}  # callback_id → the user who pressed
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._server = AsgiServer(self)
-        self._http: httpx.AsyncClient | None = None
 
-    @property
-    def url(self) -> str:
-        """What `AQUABILL_MAX_API_URL` is set to for this fake."""
-        return self._server.url
-
-    async def start(self) -> FakeMax:
-        await self._server.start()
-        self._http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200))
-        return self
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-        await self._server.stop()
-
-    async def __aenter__(self) -> FakeMax:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     # ---- test controls ----------------------------------------------------------------------------------
 

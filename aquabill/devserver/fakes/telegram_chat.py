@@ -9,7 +9,8 @@ import html
 import json
 from urllib.parse import parse_qs
 
-from aquabill.devserver.fakes.telegram_api import FakeTelegram, read_body, respond
+from aquabill.devserver.fakes.http import read_body, respond
+from aquabill.devserver.fakes.telegram_api import FakeTelegram
 
 DEV_BOT_TOKEN = "100500:dev-demo-bot-token-not-secret"
 CHAT_ID = 777000

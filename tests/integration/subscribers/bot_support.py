@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import text
 
+from aquabill.devserver.fakes.http import AsgiServer
 from aquabill.devserver.fakes.max_api import FakeMax
-from aquabill.devserver.fakes.telegram_api import AsgiServer, FakeTelegram
+from aquabill.devserver.fakes.telegram_api import FakeTelegram
 from aquabill.devserver.services import free_port
 from aquabill.platform.app import create_app
 from aquabill.platform.web.bots.webhooks import close_bots
