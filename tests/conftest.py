@@ -222,11 +222,11 @@ def make_tenant(core, client):
 class AppServer:
     """The app in its own OS process (uvicorn), as in production."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
                "AQUABILL_REDIS_PREFIX": settings.redis_prefix, "AQUABILL_PORT": str(self.port),
-               "AQUABILL_WS_RECHECK_SECONDS": "0.5"}
+               "AQUABILL_WS_RECHECK_SECONDS": "0.5", **(extra_env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "aquabill.platform.app:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), *uvicorn_cli_args(), "--log-level", "warning"],
