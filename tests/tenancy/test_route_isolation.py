@@ -722,6 +722,9 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
         await seed_subscribers(conn)
         for _ in range(jobs):  # in the registry only: never enqueued, so no worker touches them
             await store.create(conn, "audit.summary", "Сводка журнала изменений", {"date_from": "2024-01-01"}, 1)
+        # created "tomorrow": the jobs sweeper (an arq cron of the session's worker) re-enqueues jobs queued for
+        # 5 minutes, and this module runs longer than that — the worker would then fail them and change the rows
+        await conn.execute(text("UPDATE jobs SET created_at = now() + interval '1 day' WHERE status = 'queued'"))
     return seed
 
 

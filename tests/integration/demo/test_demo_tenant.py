@@ -42,9 +42,14 @@ async def demo(make_tenant):
     return await make_tenant(seed=town(120))
 
 
+# the SLA timers (an arq cron of the session's worker) add these on their own schedule, whoever seeded
+TIMER_EVENTS = "WHERE kind NOT IN ('overdue', 'escalated')"
+
+
 async def counts(core, handle) -> dict[str, int]:
     async with tenant_transaction(core.engines, handle.tenant) as conn:
-        return {t: (await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in TABLES}
+        return {t: (await conn.execute(text(
+            f"SELECT count(*) FROM {t} {TIMER_EVENTS if t == 'request_events' else ''}"))).scalar_one() for t in TABLES}
 
 
 def data_rows(html: str) -> int:
