@@ -24,9 +24,7 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from benchlib import Server, demo_seeder, redis_url_or_local
+from benchlib import Server, demo_seeder, redis_url_or_local, start_serve, stop_serve, wait_ready
 from console_fanout import cpu_seconds, pct
 
 from aquabill.devserver.services import free_port
@@ -236,18 +234,9 @@ async def main() -> int:
               f"{pg.describe()}", flush=True)
 
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "AQUABILL_PORT": str(port),
-               "AQUABILL_REDIS_PREFIX": f"bench{secrets.token_hex(3)}", "AQUABILL_WEB_WORKERS": str(args.workers)}
-        proc = subprocess.Popen([sys.executable, "-m", "aquabill.cli", "serve"], env=env, cwd=ROOT,  # noqa: ASYNC220
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_serve(db_url, redis_url, port, args.workers)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(600):
-                try:
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(http)
             r = await http.post("/api/auth/login", json={"tenant": "demo", "login": "admin", "password": PASSWORD})
             r.raise_for_status()
             token = r.json()["token"]
@@ -285,12 +274,7 @@ async def main() -> int:
                   f"{'met' if met else 'NOT met'}")
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_serve(proc)
         if local_redis:
             local_redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)

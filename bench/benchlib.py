@@ -8,12 +8,15 @@ import os
 import resource
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from aquabill.devserver.services import LocalPostgres, LocalRedis, free_port
 from aquabill.tenants.databases import EngineRegistry, to_async_url
@@ -117,3 +120,36 @@ def redis_url_or_local(tmp: Path) -> tuple[str, LocalRedis | None]:
     local = LocalRedis(tmp / "redis", free_port(), persist=False)
     local.start()
     return local.url, local
+
+
+# ---- `aquabill serve` as an operator runs it ------------------------------------------------------------
+
+def start_serve(db_url: str, redis_url: str, port: int, workers: int, **extra_env: str):
+    """`aquabill serve` on 127.0.0.1:`port` in its own processes (its output discarded)."""
+    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "AQUABILL_PORT": str(port),
+           "AQUABILL_REDIS_PREFIX": f"bench{secrets.token_hex(3)}", "AQUABILL_WEB_WORKERS": str(workers),
+           **extra_env}
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen([sys.executable, "-m", "aquabill.cli", "serve"], env=env, cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_ready(http) -> None:
+    """Until the app answers /health/ready (at most a minute); `http` is an httpx client on its address."""
+    for _ in range(600):
+        try:
+            if (await http.get("/health/ready")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+
+
+def stop_serve(proc) -> None:
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +23,7 @@ from pathlib import Path
 
 import httpx
 from api import get, phase, postmaster_pid, server_pids, show
-from benchlib import Server, demo_seeder, redis_url_or_local
+from benchlib import Server, demo_seeder, redis_url_or_local, start_serve, stop_serve, wait_ready
 from console_fanout import pct
 from sqlalchemy import text
 
@@ -87,19 +84,9 @@ async def main() -> int:
               f"{time.perf_counter() - t0:.1f} s; {pg.describe()}", flush=True)
 
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "AQUABILL_PORT": str(port),
-               "AQUABILL_REDIS_PREFIX": f"bench{secrets.token_hex(3)}", "AQUABILL_WEB_WORKERS": str(args.workers),
-               "AQUABILL_PORTAL_TENANT": "demo"}
-        proc = subprocess.Popen([sys.executable, "-m", "aquabill.cli", "serve"], env=env, cwd=ROOT,  # noqa: ASYNC220
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_serve(db_url, redis_url, port, args.workers, AQUABILL_PORTAL_TENANT="demo")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(600):
-                try:
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(http)
             account, token = pages[0]
             r = await http.get(f"/my/accounts/{account}", headers={"Authorization": f"Bearer {token}"})
             if r.status_code != 200:
@@ -128,12 +115,7 @@ async def main() -> int:
             print(f"goal account page p99 ≤ {GOAL_P99 * 1000:.0f} ms at 100/s with every request answered: "
                   f"{'met' if met else 'NOT met'}")
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_serve(proc)
         if local_redis:
             local_redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)

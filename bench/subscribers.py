@@ -36,7 +36,6 @@ import os
 import random
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ from pathlib import Path
 import httpx
 from api import HttpConn, db_cpu, get, phase, postmaster_pid, server_pids
 from api import show as show_probe
-from benchlib import Server, redis_url_or_local
+from benchlib import Server, redis_url_or_local, start_serve, stop_serve, wait_ready
 from console_fanout import cpu_seconds, pct
 from sqlalchemy import text
 
@@ -334,21 +333,12 @@ async def main() -> int:
         for ch in chosen:
             await ch.fake.start()
             ch.deliverer = Deliverer(port)
-        env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "AQUABILL_PORT": str(port),
-               "AQUABILL_REDIS_PREFIX": f"bench{secrets.token_hex(3)}", "AQUABILL_WEB_WORKERS": str(args.workers),
-               "AQUABILL_TELEGRAM_API_URL": channels["telegram"].fake.url,
-               "AQUABILL_MAX_API_URL": channels["max"].fake.url, "AQUABILL_PUBLIC_URL": f"http://127.0.0.1:{port}",
-               "AQUABILL_TELEPHONY": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "aquabill.cli", "serve"], env=env, cwd=ROOT,  # noqa: ASYNC220
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = start_serve(db_url, redis_url, port, args.workers,
+                           AQUABILL_TELEGRAM_API_URL=channels["telegram"].fake.url,
+                           AQUABILL_MAX_API_URL=channels["max"].fake.url,
+                           AQUABILL_PUBLIC_URL=f"http://127.0.0.1:{port}", AQUABILL_TELEPHONY="0")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(600):
-                try:
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(http)
             for t in tenants:
                 r = await http.post("/api/auth/login", json={"tenant": t["tenant"].slug, "login": "admin",
                                                              "password": PASSWORD})
@@ -381,12 +371,7 @@ async def main() -> int:
                   f"done: {'met' if met else 'NOT met'}")
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_serve(proc)
         for ch in chosen:
             await ch.fake.stop()
         if local_redis:
