@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -114,19 +115,21 @@ async def _record_failure(conn: AsyncConnection, actor: str) -> None:
         await own.execute(text("INSERT INTO link_attempts(actor, ok) VALUES (:a, false)"), {"a": actor})
 
 
-async def _receipt_dues(conn: AsyncConnection, account_id: int) -> list[Decimal | None]:
-    """The «к оплате» of the receipts a subscriber may hold: the latest month with charges and, when that
-    month is not closed yet (its receipt may not be out), the latest closed month with charges — the
-    receipt issued. A payment made since then does not change what is printed on it: a closed month's
-    receipt counts the payments of its own month only."""
+async def _receipt_dues(conn: AsyncConnection, account_id: int) -> AsyncIterator[Decimal | None]:
+    """The «к оплате» of the receipts a subscriber may hold, newest first and each built only when asked
+    for: the latest month with charges and, when that month is not closed yet (its receipt may not be out),
+    the latest closed month with charges — the receipt issued. A payment made since then does not change
+    what is printed on it: a closed month's receipt counts the payments of its own month only."""
     period = await latest_charged_period(conn, account_id)
     if period is None:
-        return [None]
+        yield None
+        return
+    yield (await build_receipt(conn, account_id, period)).due
     closed = (await conn.execute(text(
         "SELECT max(c.period) FROM charges c JOIN periods p ON p.period = c.period AND p.status = 'closed' "
         "WHERE c.account_id = :a"), {"a": account_id})).scalar()
-    periods = [period] + ([Period.of(closed)] if closed is not None and Period.of(closed) != period else [])
-    return [(await build_receipt(conn, account_id, p)).due for p in periods]
+    if closed is not None and Period.of(closed) != period:
+        yield (await build_receipt(conn, account_id, Period.of(closed))).due
 
 
 # ---- the subscriber's side ---------------------------------------------------------------------------------
@@ -143,8 +146,13 @@ async def link_account(conn: AsyncConnection, subscriber_id: int, number: str, c
     ok = False
     if row is not None:
         kind = await link_check_kind(conn)
-        dues = await _receipt_dues(conn, row.id) if kind == "receipt_amount" else [None]
-        ok = any(check_matches(kind, (check or "")[:64], holder=row.holder, receipt_due=due) for due in dues)
+        given = (check or "")[:64]
+        if kind == "receipt_amount":
+            async for due in _receipt_dues(conn, row.id):
+                if ok := check_matches(kind, given, holder=row.holder, receipt_due=due):
+                    break
+        else:
+            ok = check_matches(kind, given, holder=row.holder, receipt_due=None)
     if not ok:
         await _record_failure(conn, actor)
         raise Invalid(LINK_REFUSAL, field="number")

@@ -74,6 +74,17 @@ class Schedule:
             self.forget_idle(now)
         return at
 
+    def reserve_now(self, chat: str | None, now: float, lane: str = REPLY) -> bool:
+        """Take the message's slots only if it may go at once (True); else take nothing (False)."""
+        if self.paused_until > now:
+            return False
+        bucket = self._chats.get(chat) if chat is not None else None
+        if bucket is not None and bucket.allowed(now) > now:
+            return False
+        if lane in self.bot_lanes and self._bot.allowed(now) > now:
+            return False
+        return self.reserve(chat, now, lane) <= now
+
     def pause(self, until: float) -> None:
         """After a 429: nothing is sent before `until`."""
         self.paused_until = max(self.paused_until, until)
@@ -97,6 +108,11 @@ class Pacer:
         at = self.schedule.reserve(chat, now, lane)
         if at > now:
             await self.sleep(at - now)
+
+    def try_now(self, chat: str | None, lane: str = REPLY) -> bool:
+        """Whether the message may go right now, its slot then taken (for a reply that cannot wait: one
+        given back in a webhook's response)."""
+        return self.schedule.reserve_now(chat, self.clock(), lane)
 
     def pause_for(self, seconds: float) -> None:
         self.schedule.pause(self.clock() + seconds)

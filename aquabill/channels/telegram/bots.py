@@ -5,7 +5,14 @@ queue and answers at once), rebuilt when the token changes.
 The application's one handler maps the update to a conversation event, runs the conversation
 (`Conversations.handle`), then sends the replies (a button press is answered by the webhook's response, or
 at once by the handler when polling): text with an inline keyboard,
-and a document when the reply has one. A meter photo is fetched with `getFile` when the conversation asks
+and a document when the reply has one.
+
+A text message (no photo) takes a shorter road (`TelegramBots.answer`): the webhook runs the conversation
+itself and, when the outcome is one text reply, gives it back as the webhook's response — `sendMessage` in the
+response body, which Telegram runs ("Making requests when getting updates", Bot API) — so the bot makes no
+request of its own; several replies, a document, or a reply the chat's pacing would hold back (or a pause
+after a 429) go out through the application as usual, in order. The response's method has no answer
+(Telegram runs it and says nothing), so only a reply the pacing lets go at once is sent that way. A meter photo is fetched with `getFile` when the conversation asks
 for it. Sending goes through the bot's `PacedRateLimiter` (per-chat pacing, 429 retried after
 `retry_after`).
 """
@@ -106,6 +113,33 @@ class TenantHandler:
             await send_reply(bot, chat_id, reply)
 
 
+def answers_inline(payload: Any) -> bool:
+    """Whether the webhook handles this update itself (`TelegramBots.answer`): a message with text and no
+    photo or document (those need `getFile`); button presses keep their quick answer."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        return False
+    message = payload.get("message")
+    return (isinstance(message, dict) and isinstance(message.get("text"), str)
+            and "photo" not in message and "document" not in message)
+
+
+def response_method(chat_id: int, reply: Reply) -> dict[str, Any]:
+    """One text reply as a method call in the webhook's response body (JSON, as Telegram expects it)."""
+    body: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text}
+    markup = keyboard(reply)
+    if markup is not None:
+        body["reply_markup"] = markup.to_dict()
+    return body
+
+
+async def _send_all(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    try:
+        for reply in replies:
+            await send_reply(bot, chat_id, reply)
+    except Exception:
+        log.exception("telegram replies to chat %s not sent", chat_id)
+
+
 async def _answer(query: CallbackQuery) -> None:
     try:
         await query.answer()
@@ -125,6 +159,7 @@ class TelegramBots:
         self.conversations = conversations
         self._apps: dict[int, tuple[str, Application]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._sending: set[asyncio.Task] = set()
 
     async def application(self, config: BotConfig) -> Application:
         tenant_id = config.tenant.id
@@ -147,6 +182,35 @@ class TelegramBots:
             self._apps[tenant_id] = (config.token, app)
             return app
 
+    async def answer(self, config: BotConfig, payload: Any) -> dict[str, Any] | None:
+        """A text message's update handled before the webhook answers: the method for the webhook's response
+        body (`sendMessage`) when the outcome is one text reply, else None (nothing to say, a repeated
+        delivery, or replies already handed to the application to send). An update of any other kind (a
+        button press, a photo, not an update) goes to `feed` instead: check with `answers_inline` first."""
+        app = await self.application(config)
+        try:
+            update = Update.de_json(payload, app.bot)
+        except (TypeError, ValueError, KeyError, AttributeError, TelegramError):
+            return None
+        event = to_event(update) if update is not None else None
+        if event is None:
+            return None
+        try:
+            outcome = await self.conversations.handle(config.tenant, event, None)
+        except Exception:
+            log.exception("telegram update %s of tenant %s failed", event.update_key, config.tenant.slug)
+            outcome = Outcome(replies=[Reply(texts.SERVICE_ERROR, kb.back())])
+        if outcome.duplicate or not outcome.replies:
+            return None
+        chat_id = int(event.chat_key)
+        limiter = app.bot.rate_limiter
+        if (len(outcome.replies) == 1 and outcome.replies[0].document is None
+                and isinstance(limiter, PacedRateLimiter) and limiter.pacer.try_now(str(chat_id))):
+            return response_method(chat_id, outcome.replies[0])
+        self._sending.add(task := asyncio.create_task(_send_all(app.bot, chat_id, outcome.replies)))
+        task.add_done_callback(self._sending.discard)
+        return None
+
     async def feed(self, config: BotConfig, payload: Any) -> bool:
         """Queue one webhook update for the tenant's application; False when it is not an update."""
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
@@ -162,6 +226,8 @@ class TelegramBots:
         return True
 
     async def close(self) -> None:
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
         apps, self._apps = list(self._apps.values()), {}
         for _, app in apps:
             await _stop(app)

@@ -19,6 +19,7 @@ from aquabill.tenants.context import Tenant
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
+WEBHOOK_CONNECTIONS = 40  # concurrent deliveries Telegram makes to the webhook (its default; 1–100, setWebhook)
 
 
 class SetupError(Exception):
@@ -36,7 +37,8 @@ async def connect(settings: Settings, token: str, url: str, secret: str) -> str:
     try:
         async with plain_bot(settings, token) as bot:
             me = await bot.get_me()
-            await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+            await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+                                  max_connections=WEBHOOK_CONNECTIONS)
     except (TelegramError, ValueError) as exc:
         raise _explain(exc) from exc
     return me.username or ""

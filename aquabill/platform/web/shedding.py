@@ -6,7 +6,10 @@ core busy, and more only make every one of them wait longer for the event loop a
 2-core machine, 20 in flight per process answered fewer cards a second, with p99 near a second, than 4).
 A request over the limit waits for a free slot at most `web_queue_ms` (first come, first served), then gets
 503 with `Retry-After` and the uniform error body. Health probes and WebSockets are not limited: a probe
-must answer while the process is busy, and a socket is one long connection, not a request.
+must answer while the process is busy, and a socket is one long connection, not a request. Nor are the
+messengers' webhooks: Telegram and MAX bound their own concurrent deliveries per bot (Telegram's
+`max_connections` of `setWebhook`), the conversations' database work is bounded by `Conversations`, and a
+503 would only make the messenger deliver the update again later, which costs a subscriber seconds.
 
 A pure ASGI wrapper: the fast path is a counter check, no task, no allocation. Litestar builds the
 middleware once per route, so the limiter is one object per app (per process) shared by all the routes.
@@ -22,7 +25,7 @@ import msgspec
 from aquabill.platform.config import Settings
 from aquabill.platform.web.errors import OVERLOADED, RETRY_AFTER_SECONDS, error_body
 
-EXEMPT_PREFIXES = ("/health",)
+EXEMPT_PREFIXES = ("/health", "/bots/telegram/", "/bots/max/")
 _BODY = msgspec.json.encode(error_body(*OVERLOADED))
 _START = {
     "type": "http.response.start",

@@ -85,3 +85,13 @@ async def test_the_pacer_sleeps_until_the_slot_on_its_clock():
     pacer.pause_for(3.0)
     await pacer.wait("e")
     assert slept == [1.0, 3.0] and now[0] == 14.0
+
+
+def test_reserve_now_takes_a_slot_only_when_free_at_once():
+    s = Schedule(bot_rate=30.0, bot_burst=30, chat_rate=1.0, chat_burst=2)
+    assert s.reserve_now("a", 0.0) and s.reserve_now("a", 0.0)  # the burst
+    assert not s.reserve_now("a", 0.0)  # would have to wait: nothing taken
+    assert s.reserve("a", 0.0) == 1.0  # so the next paced message is not pushed further back
+    assert s.reserve_now("b", 0.0)  # another chat is free
+    s.pause(5.0)
+    assert not s.reserve_now("c", 1.0)  # after a 429 nothing goes at once

@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException, Va
 
 from aquabill.channels.bots.hub import BotsHub
 from aquabill.channels.bots.service import BotConfig, secret_matches
+from aquabill.channels.telegram.bots import answers_inline
 from aquabill.tenants.naming import SLUG_RE
 
 TELEGRAM_HEADER = "x-telegram-bot-api-secret-token"
@@ -53,6 +54,9 @@ def _ok() -> Response:
 @post("/bots/telegram/{slug:str}", status_code=200, include_in_schema=False)
 async def telegram_webhook(request: Request, slug: str) -> Response:
     hub, config, payload = await _checked(request, slug, "telegram", TELEGRAM_HEADER)
+    if answers_inline(payload):
+        method = await hub.telegram.answer(config, payload)
+        return Response(content=method, status_code=200) if method is not None else _ok()
     if await hub.telegram.feed(config, payload):
         query = payload.get("callback_query") if isinstance(payload, dict) else None
         if isinstance(query, dict) and isinstance(query.get("id"), str):
