@@ -11,7 +11,9 @@ closing = opening + charged + recalculated − paid, where
 - paid: allocations (charge and advance) of payments paid within the range (by payment date).
 A charge counts in the line of its month of origin (coalesce(corrects_period, period)) and in the
 column of the month it was posted. Since every payment is allocated whole (the rest as an advance),
-Σ paid = Σ identified payments paid in the range.
+Σ paid + the penalty section's paid = Σ identified payments paid in the range. Allocations of kind 'penalty'
+are not in these lines: they are the penalty section's `paid` (penalties.store.penalty_turnover), so a penalty
+paid lowers the sum to pay once.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ mov AS (
            -coalesce(sum(pa.amount) FILTER (WHERE p.paid_on < :f), 0), 0, 0,
            coalesce(sum(pa.amount) FILTER (WHERE p.paid_on >= :f), 0)
     FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id JOIN acc ON acc.id = pa.account_id
-    WHERE p.paid_on < :t
+    WHERE p.paid_on < :t AND pa.kind <> 'penalty'  -- penalties paid are the penalty section's (penalty_turnover)
     GROUP BY 1, 2, 3
 ),
 lines AS (

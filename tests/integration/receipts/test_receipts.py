@@ -84,3 +84,18 @@ async def test_requisites_page(client, penalty_tenant):
     assert 'value="044525225"' in r.text
     history = await Api(client, h).ok("get", "/api/audit/payee_requisites/1")
     assert history["items"], history
+
+
+async def test_a_penalty_paid_lowers_the_sum_to_pay_once(client, penalty_tenant, tx):
+    """After the history, 3,520.00 more pays the services' 3,500.00 and 20.00 of the 40.00 of penalties:
+    20.00 is left to pay — the penalty part is the penalty section's `paid`, not an advance as well."""
+    api = Api(client, penalty_tenant.headers)
+    await _history(tx)
+    async with tx() as conn:
+        await pay(conn, 1, date(2019, 3, 25), "3520.00")
+    assert (await api.post("/api/payments/allocate", {"account_id": 1})).status_code == 202
+    r = await api.ok("get", "/api/accounts/1/receipt?period=2019-03")
+    assert r["totals"]["closing"] == "0.00", r["totals"]
+    assert not [x for x in r["lines"] if x["code"] is None], r["lines"]  # no advance line
+    assert (r["penalty"]["paid"], r["penalty"]["closing"]) == ("20.00", "20.00")
+    assert r["due"] == "20.00"
