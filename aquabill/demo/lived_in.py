@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.demo.appeals import MOSCOW, seed_appeals
+from aquabill.demo.notifications import seed_notifications
 from aquabill.demo.payments import seed_bank_files, seed_requisites
+from aquabill.demo.receipt_layout import seed_receipt_layout
 from aquabill.demo.service_desk import seed_calls, seed_requests
 from aquabill.demo.subscribers import seed_subscribers
 
@@ -23,7 +25,8 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('aquabill.demo.lived_in'))"))
     admin_id = (await conn.execute(text("SELECT min(id) FROM users"))).scalar()
     today = now.astimezone(MOSCOW).date()
-    return {
+    await seed_receipt_layout(conn, admin_id)
+    seeded = {
         "requisites": int(await seed_requisites(conn)),
         "bank_files": await seed_bank_files(conn, today=today, user_id=admin_id),
         "appeals": await seed_appeals(conn, today=today),
@@ -31,3 +34,5 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
         "requests": await seed_requests(conn, now=now, admin_id=admin_id) if admin_id is not None else 0,
         "subscribers": await seed_subscribers(conn),
     }
+    await seed_notifications(conn, now=now)  # one house ready for an outage notice (after the portal user)
+    return seeded

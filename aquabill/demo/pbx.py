@@ -1,6 +1,8 @@
 """The demo's telephone exchange (`aquabill dev` only): an AMI simulator on loopback that the demo tenant's
 connection points at, so the console can be tried end to end — «Симулировать звонок» on the console page
-rings the agent with a call from one of the tenant's subscribers, answered a few seconds later.
+rings the agent with a call from one of the tenant's subscribers, answered a few seconds later. An outage
+notice's autocall reaches it too: the demo house's phones are answered, busy or unanswered as
+demo/notifications.PBX_SCRIPT says (any other number answers at once).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import text
 from aquabill.channels.asterisk.scenarios import QueueCall
 from aquabill.channels.asterisk.simulator import AmiSimulator
 from aquabill.contact_center import calls as store
+from aquabill.demo.notifications import PBX_RING_SECONDS, PBX_SCRIPT
 from aquabill.platform.secret_box import SecretBox
 from aquabill.platform.state import Core
 from aquabill.tenants.context import Tenant, tenant_transaction
@@ -27,6 +30,8 @@ TALK_SECONDS = 20.0
 class DemoPbx:
     def __init__(self) -> None:
         self.sim = AmiSimulator(USER, SECRET)
+        self.sim.outcomes.update(PBX_SCRIPT)
+        self.sim.ring_seconds.update(PBX_RING_SECONDS)
         self.tenant_id: int | None = None
         self._tasks: set[asyncio.Task] = set()
 

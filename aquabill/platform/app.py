@@ -30,9 +30,12 @@ from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
 from aquabill.platform.web.live.routes import ROUTES as LIVE
 from aquabill.platform.web.live.sessions import OpenSockets
+from aquabill.platform.web.notifications.routes import ROUTES as NOTIFICATIONS
 from aquabill.platform.web.paging import check_path_ids
 from aquabill.platform.web.payments.routes import ROUTES as PAYMENTS
 from aquabill.platform.web.portal.routes import ROUTES as PORTAL
+from aquabill.platform.web.printing.routes import ROUTES as PRINTING
+from aquabill.platform.web.receipt_delivery.routes import ROUTES as RECEIPT_DELIVERY
 from aquabill.platform.web.shedding import shedding_middleware
 
 HERE = Path(__file__).parent
@@ -86,7 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await app.state.core.close()
 
     routes = [
-        *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE, *PORTAL, *BOTS, *ACQUIRING,
+        *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE, *PORTAL, *BOTS, *ACQUIRING, *NOTIFICATIONS,
+        *RECEIPT_DELIVERY, *PRINTING,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -23,10 +23,18 @@ from aquabill.billing_core.month_close.catalogue import (
     evaluate,
     parameter_of,
 )
+from aquabill.billing_core.month_close.receipt_deadline import receipt_deadline
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.receipts.batch import (
+    _BALANCED,  # select_accounts' rule for closed accounts, reused
+)
 
 # accounts → houses of the scope (`{div}` is TRUE for the whole tenant)
 _ACC = "JOIN premises pr ON pr.id = a.premise_id JOIN houses h ON h.id = pr.house_id"
+
+# a moment as the tenant's local day (the notification settings' time zone, Moscow by default)
+_LOCAL = ("CAST(timezone(coalesce((SELECT ns.timezone FROM notification_settings ns WHERE ns.id = 1), "
+          "'Europe/Moscow'), {c}) AS date)")
 
 # Each query yields `label` rows (one per offending object), ordered; {div} filters on the house `h`.
 QUERIES: dict[str, str] = {
@@ -67,6 +75,29 @@ QUERIES: dict[str, str] = {
         SELECT 'расчёт № ' || r.id || ' (выполняется с ' || to_char(r.started_at, 'DD.MM.YYYY HH24:MI') || ')'
                AS label
         FROM billing_runs r WHERE r.period = :first AND r.status = 'running' ORDER BY r.id""",
+    # C2: every account that gets a receipt for the month (receipts/batch.select_accounts' rule) has one issued
+    # by the deadline (:deadline, month_close/receipt_deadline.py, in the tenant's local days) and, when it is
+    # paperless by e-mail, a letter sent by then; 'portal' receipts count as delivered when issued. Months before
+    # the tenant's first issued receipt are not judged (receipts were printed elsewhere then): it passes
+    "receipts_delivered": f"""
+        SELECT 'л/с ' || a.number || ': ' || CASE
+               WHEN i.at IS NULL THEN 'квитанция не выставлена'
+               WHEN {_LOCAL.format(c='i.at')} > :deadline THEN 'выставлена ' || to_char({_LOCAL.format(c='i.at')}, 'DD.MM.YYYY')
+               WHEN m.at IS NULL THEN 'не отправлена по эл. почте'
+               ELSE 'отправлена по эл. почте ' || to_char({_LOCAL.format(c='m.at')}, 'DD.MM.YYYY') END AS label
+        FROM accounts a {_ACC}
+        LEFT JOIN LATERAL (SELECT min(ri.issued_at) AS at FROM receipt_issues ri
+                           WHERE ri.account_id = a.id AND ri.period = :first) i ON true
+        LEFT JOIN LATERAL (SELECT min(d.sent_at) AS at FROM receipt_issues ri
+                           JOIN campaign_recipients r ON r.receipt_issue_id = ri.id
+                           JOIN campaign_deliveries d ON d.recipient_id = r.id
+                           WHERE ri.account_id = a.id AND ri.period = :first AND d.status IN ('sent', 'delivered')
+                           ) m ON a.receipt_delivery = 'email'
+        WHERE (a.opened_on <= :last AND (a.closed_on IS NULL OR a.closed_on >= :first) OR a.id IN ({_BALANCED}))
+          AND {{div}} AND EXISTS (SELECT 1 FROM receipt_issues f WHERE f.period <= :first)
+          AND (i.at IS NULL OR {_LOCAL.format(c='i.at')} > :deadline
+               OR a.receipt_delivery = 'email' AND (m.at IS NULL OR {_LOCAL.format(c='m.at')} > :deadline))
+        ORDER BY a.number""",
 }
 
 
@@ -103,7 +134,8 @@ async def run_checks(conn: AsyncConnection, period: Period, *, division_id: int 
             else config.parameter
         finding = None
         if config.enabled:
-            params = {"first": period.first_day, "last": period.last_day, "today": today, "days": parameter or 0}
+            params = {"first": period.first_day, "last": period.last_day, "today": today, "days": parameter or 0,
+                      "t": period.next().first_day, "deadline": receipt_deadline(period.first_day)[0]}
             finding = await _find(conn, config.code, params, division_id)
             if config.code == "unfinished_runs" and queued_runs:
                 sample = (finding.sample + tuple(queued_runs))[:SAMPLE_SIZE]

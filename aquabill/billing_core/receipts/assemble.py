@@ -78,6 +78,27 @@ class Receipt:
             "qr": self.qr, "qr_problem": self.qr_problem,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        """The receipt back from `as_dict()` (e.g. an issued receipt's snapshot): Decimals and dates restored;
+        keys it does not know (an issue's own data) are ignored."""
+        def dec(value: Any) -> Decimal | None:
+            return None if value is None else Decimal(str(value))
+
+        def money(d: dict[str, Any]) -> dict[str, Decimal]:
+            return {k: Decimal(str(v)) for k, v in d.items()}
+
+        account = dict(data["account"])
+        if account.get("area_m2") is not None:
+            account["area_m2"] = Decimal(str(account["area_m2"]))
+        lines = [ReceiptLine(x["service"], x["code"], dec(x["volume"]), dec(x["tariff"]),
+                             **{k: Decimal(str(x[k])) for k in MONEY}) for x in data["lines"]]
+        return cls(Period.parse(data["period"]), account,
+                   PayeeRequisites(**data["payee"]) if data.get("payee") else None, lines, money(data["totals"]),
+                   money(data["penalty"]), Decimal(str(data["due"])),
+                   pay_by=date.fromisoformat(data["pay_by"]) if data.get("pay_by") else None,
+                   pay_by_text=data.get("pay_by_text") or "", qr=data.get("qr"), qr_problem=data.get("qr_problem"))
+
 
 def _d(value: Any) -> Decimal:
     return to_money(str(value or 0))
@@ -90,22 +111,29 @@ def pay_by_text(due: PaymentDue) -> str:
             f"за расчётным ({basis}).")
 
 
-async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) -> Receipt:
-    card = await account_card(conn, account_id)
-    if card is None:
-        raise NotFound(f"Лицевой счёт #{account_id} не найден")
-    account = {"id": card["id"], "number": card["number"], "holder": card["holder"], "address": card["address"],
-               "area_m2": card["area_m2"]}
-    stmt = await turnover(conn, period, period, TurnoverScope(account_id=account_id), limit=1000)
-    billed = {r.service_id: r for r in await conn.execute(text(
-        "SELECT service_id, sum(volume) FILTER (WHERE method = ANY(:billed)) AS volume, "
-        "       CASE WHEN count(DISTINCT tariff) FILTER (WHERE method = ANY(:billed)) = 1 "
-        "            THEN min(tariff) FILTER (WHERE method = ANY(:billed)) END AS tariff "
-        "FROM charges WHERE account_id = :a AND period = :p GROUP BY 1"),
-        {"a": account_id, "p": period.first_day, "billed": list(BILLED)})}
-    names = {r.id: (r.code, r.name) for r in await conn.execute(text("SELECT id, code, name FROM services"))}
+# the charges' volume and tariff by service (the month run's rows), for the accounts of {cond}
+BILLED_SQL = """
+    SELECT account_id, service_id, sum(volume) FILTER (WHERE method = ANY(:billed)) AS volume,
+           CASE WHEN count(DISTINCT tariff) FILTER (WHERE method = ANY(:billed)) = 1
+                THEN min(tariff) FILTER (WHERE method = ANY(:billed)) END AS tariff
+    FROM charges WHERE {cond} AND period = :p GROUP BY 1, 2"""
+NO_PAYEE = "Не заданы реквизиты получателя платежа (раздел «Реквизиты для квитанций»)"
+
+
+def card_account(card: dict[str, Any]) -> dict[str, Any]:
+    """What a receipt shows of the account (from its card)."""
+    return {"id": card["id"], "number": card["number"], "holder": card["holder"], "address": card["address"],
+            "area_m2": card["area_m2"]}
+
+
+def compose_receipt(period: Period, account: dict[str, Any], payee: PayeeRequisites | None,
+                    items: list[dict[str, Any]], totals: dict[str, Any], penalties: dict[str, Any],
+                    billed: dict[int, Any], names: dict[int, tuple[str, str]], when: PaymentDue) -> Receipt:
+    """The receipt from what was loaded for it: the account's turnover lines (`items`, `totals`, `penalties` as
+    `balances.turnover` gives them), its month-run rows by service (`billed`: rows with volume and tariff), the
+    services' (code, name), the payee and the due date. Pure: `build_receipt` and `build_receipts` share it."""
     lines: list[ReceiptLine] = []
-    for item in stmt["items"]:
+    for item in items:
         money = {k: _d(item[k]) for k in MONEY}
         if item["kind"] == "advance":
             if any(money.values()):
@@ -116,16 +144,14 @@ async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) 
         volume = to_volume(b.volume) if b is not None and b.volume is not None else None
         lines.append(ReceiptLine(name, code, volume, Decimal(b.tariff) if b is not None and b.tariff is not None
                                  else None, **money))
-    totals = {k: _d(stmt["totals"][k]) for k in MONEY}
-    penalty = {k: _d(v) for k, v in stmt["penalties"].items()}
-    due = max(totals["closing"] + penalty["closing"], ZERO)
-    when = payment_due(period.first_day, (await load_penalty_settings(conn))["due_day"])
-    receipt = Receipt(period, account, await load_requisites(conn), lines, totals, penalty, due,
+    money_totals = {k: _d(totals[k]) for k in MONEY}
+    penalty = {k: _d(v) for k, v in penalties.items()}
+    due = max(money_totals["closing"] + penalty["closing"], ZERO)
+    receipt = Receipt(period, account, payee, lines, money_totals, penalty, due,
                       pay_by=when.on, pay_by_text=pay_by_text(when))
-    if receipt.payee is None:
-        receipt.qr_problem = "Не заданы реквизиты получателя платежа (раздел «Реквизиты для квитанций»)"
+    if payee is None:
+        receipt.qr_problem = NO_PAYEE
         return receipt
-    payee = receipt.payee
     fields: dict[str, Any] = {
         "Name": payee.name, "PersonalAcc": payee.personal_acc, "BankName": payee.bank_name, "BIC": payee.bic,
         "CorrespAcc": payee.corresp_acc, "PayeeINN": payee.inn, "KPP": payee.kpp,
@@ -138,3 +164,22 @@ async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) 
     except QrError as exc:
         receipt.qr_problem = "; ".join(exc.problems)
     return receipt
+
+
+async def build_receipt(conn: AsyncConnection, account_id: int, period: Period) -> Receipt:
+    """The account's receipt for the month (many accounts at once: `batch.build_receipts`)."""
+    card = await account_card(conn, account_id)
+    if card is None:
+        raise NotFound(f"Лицевой счёт #{account_id} не найден")
+    stmt = await turnover(conn, period, period, TurnoverScope(account_id=account_id), limit=1000)
+    billed = {r.service_id: r for r in await conn.execute(text(BILLED_SQL.format(cond="account_id = :a")),
+                                                          {"a": account_id, "p": period.first_day,
+                                                           "billed": list(BILLED)})}
+    names = await service_names(conn)
+    when = payment_due(period.first_day, (await load_penalty_settings(conn))["due_day"])
+    return compose_receipt(period, card_account(card), await load_requisites(conn), stmt["items"], stmt["totals"],
+                           stmt["penalties"], billed, names, when)
+
+
+async def service_names(conn: AsyncConnection) -> dict[int, tuple[str, str]]:
+    return {r.id: (r.code, r.name) for r in await conn.execute(text("SELECT id, code, name FROM services"))}

@@ -1,15 +1,21 @@
 """An AMI peer for tests and demos: a TCP server on loopback speaking the real manager protocol.
 
-It sends the banner, answers Login (Success / Error as Asterisk words them), Ping, Originate (Success
-"Originate successfully queued", then an OriginateResponse event when Async), Logoff, and refuses other
-actions; `replay()` sends an event sequence to every logged-in session that asked for events; `drop()` cuts
-every connection (a restarting Asterisk, a broken link). `load_captured()` reads the events of an Asterisk
-console log (`<-- Examining AMI event: -->` blocks), e.g. the captured queue call of the reference set.
+It sends the banner, answers Login (Success / Error as Asterisk words them), Ping, Filter, Originate (Success
+"Originate successfully queued", then, when Async, an OriginateResponse event to every session with events on),
+Logoff, and refuses other actions; `replay()` sends an event sequence to every logged-in session that asked
+for events (through the session's filters); `drop()` cuts every connection (a restarting Asterisk, a broken
+link). `load_captured()` reads the events of an Asterisk console log (`<-- Examining AMI event: -->` blocks),
+e.g. the captured queue call of the reference set.
+
+An Originate's outcome is scripted by the dialled number (the resource of its Channel: `Local/89160000001@ctx`
+→ `89160000001`, `PJSIP/101` → `101`): `outcomes[number]` is one of OUTCOMES (default 'answered') or 'silent'
+(the call rings and no OriginateResponse ever comes), `ring_seconds[number]` delays the event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +25,11 @@ from aquabill.channels.asterisk.protocol import Message
 
 BANNER = b"Asterisk Call Manager/5.0.1\r\n"
 _MARK = "<-- Examining AMI event: -->"
+
+# outcome → the OriginateResponse's Response and Reason (the AST_CONTROL_* code; see autocall.REASONS)
+OUTCOMES = {"answered": ("Success", "4"), "busy": ("Failure", "5"), "no_answer": ("Failure", "3"),
+            "hangup": ("Failure", "1"), "congestion": ("Failure", "8"), "failed": ("Failure", "0")}
+SILENT = "silent"
 
 
 def load_captured(path: str | Path) -> list[Message]:
@@ -43,10 +54,22 @@ class _Session:
         self.writer = writer
         self.logged_in = False
         self.events = True
+        self.filters: list[tuple[bool, re.Pattern[str]]] = []  # (include?, regex) added by the Filter action
 
     def send(self, fields: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
         if not self.writer.is_closing():
             self.writer.write(protocol.encode(fields))
+
+    def wants(self, fields: Iterable[tuple[str, str]]) -> bool:
+        """Asterisk's legacy event filters: a regex over the whole event; '!' excludes. With include filters
+        only matching events pass; an exclude filter blocks what it matches."""
+        if not self.filters:
+            return True
+        payload = "".join(f"{k}: {v}\r\n" for k, v in fields)
+        includes = [rx for inc, rx in self.filters if inc]
+        if includes and not any(rx.search(payload) for rx in includes):
+            return False
+        return not any(rx.search(payload) for inc, rx in self.filters if not inc)
 
 
 class AmiSimulator:
@@ -59,6 +82,9 @@ class AmiSimulator:
         self._server: asyncio.Server | None = None
         self._login_event = asyncio.Event()
         self.port = 0
+        self.outcomes: dict[str, str] = {}  # dialled number → one of OUTCOMES or SILENT (default 'answered')
+        self.ring_seconds: dict[str, float] = {}  # dialled number → delay of its OriginateResponse
+        self._timers: set[asyncio.TimerHandle] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         self._server = await asyncio.start_server(self._serve, host, port)
@@ -66,6 +92,9 @@ class AmiSimulator:
         return self.port
 
     async def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         self.drop()
         if self._server is not None:
             self._server.close()
@@ -104,7 +133,8 @@ class AmiSimulator:
         for event in events:
             fields = event.headers if isinstance(event, Message) else list(event.items())
             for s in targets:
-                s.send(fields)
+                if s.wants(fields):
+                    s.send(fields)
         for s in targets:
             try:
                 await s.writer.drain()
@@ -160,14 +190,60 @@ class AmiSimulator:
         elif name == "originate":
             s.send([("Response", "Success"), *head, ("Message", "Originate successfully queued")])
             if (msg.get("Async") or "").lower() in ("true", "yes", "1"):
-                s.send([("Event", "OriginateResponse"), ("Privilege", "call,all"), *head, ("Response", "Success"),
-                        ("Channel", msg.get("Channel") or ""), ("Context", msg.get("Context") or ""),
-                        ("Exten", msg.get("Exten") or ""), ("Reason", "4"),
-                        ("Uniqueid", msg.get("ChannelId") or f"{time.time():.0f}.1"),
-                        ("CallerIDNum", "<unknown>"), ("CallerIDName", "<unknown>")])
+                self._originated(msg, head)
+        elif name == "filter":
+            self._filter(s, msg, head)
         elif name == "logoff":
             s.send([("Response", "Goodbye"), *head, ("Message", "Thanks for all the fish.")])
             return False
         else:
             s.send([("Response", "Error"), *head, ("Message", "Invalid/unknown command")])
         return True
+
+    def _filter(self, s: _Session, msg: Message, head: list[tuple[str, str]]) -> None:
+        expr = msg.get("Filter") or ""
+        if (msg.get("Operation") or "").lower() != "add" or not expr:
+            s.send([("Response", "Error"), *head, ("Message", "Unknown operation")])
+            return
+        include = not expr.startswith("!")
+        try:
+            s.filters.append((include, re.compile(expr if include else expr[1:])))
+        except re.error:
+            s.send([("Response", "Error"), *head, ("Message", "Filter Compilation Error")])
+            return
+        s.send([("Response", "Success"), *head, ("Message", "Success")])
+
+    def _originated(self, msg: Message, head: list[tuple[str, str]]) -> None:
+        """The OriginateResponse of an Async Originate, as Asterisk's manager.c `fast_originate` words it:
+        ActionID, Response, Channel, Context/Exten (or Application/Data), Reason, Uniqueid, CallerID*."""
+        requested = msg.get("Channel") or ""
+        number = dialled(requested)
+        outcome = self.outcomes.get(number, "answered")
+        if outcome == SILENT:
+            return
+        response, reason = OUTCOMES[outcome]
+        answered = response == "Success"
+        channel_id = msg.get("ChannelId") or f"{time.time():.0f}.{len(self.actions)}"
+        target = (("Application", msg.get("Application") or ""), ("Data", msg.get("Data") or "")) \
+            if msg.get("Application") else (("Context", msg.get("Context") or ""), ("Exten", msg.get("Exten") or ""))
+        fields = [("Event", "OriginateResponse"), ("Privilege", "call,all"), *head, ("Response", response),
+                  ("Channel", f"{requested}-00000001;1" if answered and requested.startswith("Local/") else requested),
+                  *target, ("Reason", reason), ("Uniqueid", channel_id if answered else "<null>"),
+                  ("CallerIDNum", msg.get("CallerID") or "<unknown>"), ("CallerIDName", "<unknown>")]
+        delay = self.ring_seconds.get(number, 0.0)
+        if delay <= 0:
+            self._broadcast(fields)
+            return
+        timer = asyncio.get_running_loop().call_later(delay, lambda: (self._timers.discard(timer),
+                                                                      self._broadcast(fields)))
+        self._timers.add(timer)
+
+    def _broadcast(self, fields: list[tuple[str, str]]) -> None:
+        for target in self.event_sessions():
+            if target.wants(fields):
+                target.send(fields)
+
+
+def dialled(channel: str) -> str:
+    """`Local/89160000001@outgoing` → `89160000001`; `PJSIP/101` → `101`."""
+    return channel.partition("/")[2].partition("@")[0]

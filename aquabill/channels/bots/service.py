@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from aquabill.platform.printing.receipt_files import bot_receipt_pdf
 from aquabill.platform.realtime import publish
 from aquabill.platform.secret_box import SecretBox
 from aquabill.platform.state import Core
@@ -113,7 +114,8 @@ class Conversations:
     def env(self, tenant: Tenant, fetch_photo: PhotoFetcher | None, channel: str = "") -> BotEnv:
         s = self.core.settings
         return BotEnv(today=datetime.now(self._zone).date(), tenant_slug=tenant.slug, tenant_name=tenant.name,
-                      base_url=s.base_url, pay_secret=str(s.secret_key), fetch_photo=fetch_photo, channel=channel)
+                      base_url=s.base_url, pay_secret=str(s.secret_key), fetch_photo=fetch_photo, channel=channel,
+                      receipt_pdf=bot_receipt_pdf)
 
     async def handle(self, tenant: Tenant, event: BotEvent, fetch_photo: PhotoFetcher | None = None) -> Outcome:
         """The replies to one event (none for a repeated delivery); its events are published after the

@@ -3,7 +3,13 @@
 `POST` or `GET /sms/send` with `api_id`, `to`, `msg`, `json=1` is answered as SMS.ru answers: a wrong key
 gets `{"status": "ERROR", "status_code": 200, …}`, a number that is not 11 digits starting with 7 gets its
 own entry with status_code 202, anything else is "sent" — recorded in `messages` (and handed to `on_message`)
-with an id `000000-<n>`. `fail_with` makes every request fail with that top-level code (e.g. 201, no money).
+with an id `000000-<n>`. `to` may list up to 100 numbers (comma-separated) for one `msg`; different texts to
+different numbers come as `multi[<number>]=<text>` (or `to[<number>]=<text>`), up to 100 per request.
+`fail_with` makes every request fail with that top-level code (e.g. 201, no money).
+
+What it received is counted for the benchmark: `received` (messages accepted), `requests`, and
+`duplicates()` — (number, text) pairs received more than once (SMS.ru takes no idempotency key, so it cannot
+refuse a resend: the fake only counts it). `record=False` keeps no `messages` list (the counts stay).
 
 It is a minimal HTTP/1.1 server on `asyncio.start_server` (one request per connection, `Connection: close`),
 enough for httpx and curl; it runs on the loop that starts it (`start`), or in a thread of its own
@@ -16,11 +22,13 @@ import asyncio
 import json
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 4 * 1024 * 1024  # 100 messages of 8 Cyrillic parts, percent-encoded, fit
+MAX_NUMBERS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +41,15 @@ class SentSms:
 
 class FakeSmsGateway:
     def __init__(self, *, api_id: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 on_message: Callable[[SentSms], None] | None = None) -> None:
+                 on_message: Callable[[SentSms], None] | None = None, record: bool = True) -> None:
         self.api_id = api_id or secrets.token_hex(8)
         self.host = host
         self.port = port
         self.on_message = on_message
+        self.record = record
         self.messages: list[SentSms] = []
+        self.received = 0
+        self._seen: Counter[tuple[str, str]] = Counter()
         self.balance = 1000.0
         self.fail_with: int | None = None
         self.requests = 0
@@ -68,6 +79,10 @@ class FakeSmsGateway:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+    def duplicates(self) -> dict[tuple[str, str], int]:
+        """(number, text) → times received, for what came more than once."""
+        return {k: n for k, n in self._seen.items() if n > 1}
 
     def to(self, phone: str) -> list[SentSms]:
         digits = "".join(c for c in phone if c.isdigit())
@@ -128,17 +143,31 @@ class FakeSmsGateway:
             return 200, {"status": "ERROR", "status_code": 200, "status_text": "Неправильный api_id"}
         if self.fail_with is not None:
             return 200, {"status": "ERROR", "status_code": self.fail_with, "status_text": "Отказ (тест)"}
-        text = fields.get("msg", "")
-        if not text:
-            return 200, {"status": "ERROR", "status_code": 203, "status_text": "Нет текста сообщения"}
+        multi = {k[k.index("[") + 1:-1].strip(): v for k, v in fields.items()
+                 if k.startswith(("multi[", "to[")) and k.endswith("]")}
+        if multi:
+            wanted = list(multi.items())
+        else:
+            text = fields.get("msg", "")
+            if not text:
+                return 200, {"status": "ERROR", "status_code": 203, "status_text": "Нет текста сообщения"}
+            wanted = [(p, text) for p in filter(None, (p.strip() for p in fields.get("to", "").split(",")))]
+        if len(wanted) > MAX_NUMBERS:
+            return 200, {"status": "ERROR", "status_code": 213, "status_text": "Слишком много номеров в запросе"}
         sms: dict[str, dict] = {}
-        for phone in filter(None, (p.strip() for p in fields.get("to", "").split(","))):
+        for phone, text in wanted:
             if not (len(phone) == 11 and phone.isdigit() and phone.startswith("7")):
                 sms[phone] = {"status": "ERROR", "status_code": 202, "status_text": "Неправильно указан номер"}
                 continue
-            sent = SentSms(phone, text, f"000000-{len(self.messages) + 1:08d}", fields.get("from", ""))
+            if not text:
+                sms[phone] = {"status": "ERROR", "status_code": 203, "status_text": "Нет текста сообщения"}
+                continue
+            sent = SentSms(phone, text, f"000000-{self.received + 1:08d}", fields.get("from", ""))
             if fields.get("test") != "1":
-                self.messages.append(sent)
+                self.received += 1
+                self._seen[(phone, text)] += 1
+                if self.record:
+                    self.messages.append(sent)
                 self.balance -= 1.5
                 if self.on_message is not None:
                     self.on_message(sent)

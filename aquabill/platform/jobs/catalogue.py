@@ -5,11 +5,13 @@ from __future__ import annotations
 from aquabill.platform.jobs import (  # noqa: F401  (imported for their @job registrations)
     billing,
     builtin,
+    campaigns,
     csv_import,
     mail_poll,
     payments_allocation,
     payments_file,
     penalties,
+    receipts_print,
 )
 
 

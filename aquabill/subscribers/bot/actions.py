@@ -20,7 +20,7 @@ from aquabill.contact_center.appeals.service import CREATED, create_appeal, even
 from aquabill.subscribers import links, readings
 from aquabill.subscribers.bot import keyboards as kb
 from aquabill.subscribers.bot import texts
-from aquabill.subscribers.bot.receipt_doc import receipt_document
+from aquabill.subscribers.bot.receipt_doc import receipt_file
 from aquabill.subscribers.bot.types import MAX_TEXT, BotEnv, Document, Outcome, PhotoRef
 from aquabill.subscribers.pay_links import pay_token
 
@@ -86,7 +86,7 @@ async def receipt(conn: AsyncConnection, env: BotEnv,
     lines.append(f"\nК оплате: {texts.money(r.due)}")
     if r.pay_by_text:
         lines.append(r.pay_by_text)
-    doc = receipt_document(r, env.tenant_name)
+    doc = await receipt_file(conn, env, r)
     return "\n".join(lines)[:MAX_TEXT], kb.after_amount(account["id"], pay_url(env, account["id"]), str(period)), doc
 
 

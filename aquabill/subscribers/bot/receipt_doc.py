@@ -1,13 +1,16 @@
-"""The month's receipt as a small self-contained HTML file the bot sends (opens in any phone browser): the
-same figures as the staff receipt (`billing_core.receipts.build_receipt`), one line per service."""
+"""The month's receipt as a file the bot sends: the PDF the portal gives (the issued receipt when the month
+was issued; rendered by the runtime, `BotEnv.receipt_pdf`), or where the runtime renders none a small
+self-contained HTML file (opens in any phone browser) with the same figures as the staff receipt
+(`billing_core.receipts.build_receipt`), one line per service."""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aquabill.billing_core.receipts.assemble import Receipt
 from aquabill.subscribers.bot import texts
-from aquabill.subscribers.bot.types import Document
+from aquabill.subscribers.bot.types import BotEnv, Document
 
 _STYLE = ("body{font-family:sans-serif;margin:1em;max-width:40em}table{border-collapse:collapse;width:100%}"
           "td,th{border-bottom:1px solid #ddd;padding:.3em;text-align:left}td.n,th.n{text-align:right}"
@@ -36,3 +39,11 @@ def receipt_document(r: Receipt, tenant_name: str) -> Document:
         + "".join(rows) + f"</table>{penalty}<p class=due>К оплате: {texts.money(r.due)}</p>"
         f"<p>{escape(r.pay_by_text)}</p></html>")
     return Document(f"kvitanciya-{r.period}-{r.account['id']}.html", html.encode(), "text/html")
+
+
+async def receipt_file(conn: Any, env: BotEnv, r: Receipt) -> Document:
+    """The receipt's PDF when the runtime renders one, else its HTML document."""
+    if env.receipt_pdf is None:
+        return receipt_document(r, env.tenant_name)
+    pdf = await env.receipt_pdf(conn, r.account["id"], r.period)
+    return Document(f"kvitanciya-{r.period}-{r.account['id']}.pdf", pdf, "application/pdf")

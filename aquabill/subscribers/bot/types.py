@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from aquabill.billing_core.periods import Period
 
 CHANNELS = ("telegram", "max")
 MAX_PAYLOAD_BYTES = 64
@@ -105,6 +108,7 @@ class BotEvent:
 
 
 PhotoFetcher = Callable[[PhotoRef], Awaitable[bytes]]
+ReceiptPdf = Callable[[Any, int, Period], Awaitable[bytes]]  # (the tenant connection, account id, month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,9 @@ class BotEnv:
     pay_secret: str
     fetch_photo: PhotoFetcher | None = None
     channel: str = ""  # 'telegram' | 'max': the pay link says where the payment came from
+    # the account's receipt of a month as the PDF the portal gives (conn, account id, month) → bytes; None: the
+    # bot sends its HTML receipt instead (the domain cannot render PDFs: channels/bots/service.py fills it)
+    receipt_pdf: ReceiptPdf | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 
 from aquabill.devserver.fakes.max_api import MaxCall
 from tests.integration.subscribers.bot_support import JPEG, enable_bot, scalar, settle, start_service
+from tests.unit.print.scan import text as pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +102,17 @@ async def test_a_meter_photo_is_downloaded_from_its_url(service, bot):
     assert size == len(JPEG)
 
 
-async def test_the_receipt_file_is_uploaded(service, bot):
+async def test_the_receipt_file_is_uploaded(service, bot, tmp_path):
     d = Dialog(service, bot[1])
     await link(d)
     sent = await d.press("rc")  # the press is answered with a toast, the receipt comes as a new message
     assert sent.path == "/messages" and sent.text.startswith("Квитанция за март 2024")
     [token] = [a["payload"]["token"] for a in sent.message["attachments"] if a["type"] == "file"]
     filename, content = service.max.uploads[token]
-    assert filename.endswith(".html") and "К оплате: 1\u202f030,00 ₽".encode() in content
+    # the PDF the portal gives (platform/printing/receipt_files.py), its text read back by pdftotext
+    assert filename.endswith(".pdf") and content.startswith(b"%PDF-")
+    words = " ".join(pdf_text(content, tmp_path).split())
+    assert "Итого к оплате" in words and "1 030,00 ₽" in words.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 async def test_webhook_refusals(service, bot):

@@ -13,6 +13,7 @@ from aquabill.channels.bots.service import Conversations
 from aquabill.channels.telegram.setup import poll
 from aquabill.devserver.fakes.telegram_api import Call
 from tests.integration.subscribers.bot_support import JPEG, enable_bot, scalar, settle, start_service
+from tests.unit.print.scan import text as pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +127,16 @@ async def test_a_meter_photo_is_fetched_with_get_file(service, bot):
     assert size == len(JPEG)
 
 
-async def test_the_receipt_goes_as_a_document(service, bot):
+async def test_the_receipt_goes_as_a_document(service, bot, tmp_path):
     d = Dialog(service, bot[1])
     await link(d)
     doc = await d.press("rc")
     assert doc.method == "sendDocument" and doc.text.startswith("Квитанция за март 2024")
     [(filename, content)] = doc.files.values()
-    assert filename.endswith(".html") and "К оплате: 1\u202f030,00 ₽".encode() in content
+    # the PDF the portal gives (platform/printing/receipt_files.py), its text read back by pdftotext
+    assert filename.endswith(".pdf") and content.startswith(b"%PDF-")
+    words = " ".join(pdf_text(content, tmp_path).split())
+    assert "Итого к оплате" in words and "1 030,00 ₽" in words.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 async def test_webhook_refusals(service, bot):
@@ -162,11 +166,33 @@ async def test_the_same_update_twice_gets_one_reply(service, bot):
 
 async def test_429_is_retried_after_retry_after(service, bot):
     d = Dialog(service, bot[1])
+    await d.text("/start")
     service.telegram.throttle(bot[1], "sendMessage", retry_after=1)
     before = len(service.telegram.throttled)
-    reply = await d.text("/start")
-    assert reply.text.startswith("Здравствуйте!")
+    reply = await d.press("link")  # a press's reply is the bot's own request: the pacer waits and retries
+    assert reply.text
     assert service.telegram.throttled[before:] == [(bot[1], "sendMessage")]
+
+
+async def test_a_text_message_is_answered_in_the_webhook_response(service, bot):
+    handle, token = bot
+    chat = secrets.randbelow(10**9) + 1
+    headers = {"X-Telegram-Bot-Api-Secret-Token": service.telegram.bots[token].secret_token}
+    url = f"/bots/telegram/{handle.tenant.slug}"
+    r = await service.http.post(url, json=service.telegram.message(chat, "/start"), headers=headers)
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["method"], body["chat_id"]) == ("sendMessage", chat)
+    assert body["text"].startswith("Здравствуйте!")
+    assert body["reply_markup"]["inline_keyboard"]  # the menu's buttons
+    # three more at once: the chat's burst (3) is spent, so the fourth reply waits for its slot and goes
+    # through the bot's own request instead of the response
+    bodies = []
+    for _ in range(3):
+        r = await service.http.post(url, json=service.telegram.message(chat, "/start"), headers=headers)
+        bodies.append(r.json())
+    assert [b.get("method") for b in bodies] == ["sendMessage", "sendMessage", None]
+    await service.telegram.wait_for(lambda c: c.token == token and c.chat_id == chat and c.method == "sendMessage")
 
 
 async def test_a_restart_keeps_the_conversation(service, bot):

@@ -8,8 +8,10 @@ from aquabill.platform.web.billing import (
     card_api,
     card_pages,
     close_pages,
+    delivery_api,
     explain_api,
     imports_api,
+    layout_pages,
     links_api,
     meters_api,
     month_close_api,
@@ -38,4 +40,5 @@ ROUTES = [
     *close_pages.ROUTES,
     *links_api.ROUTES,
     *explain_api.ROUTES,
+    *delivery_api.ROUTES, *layout_pages.ROUTES,
 ]

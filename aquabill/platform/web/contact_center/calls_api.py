@@ -25,6 +25,7 @@ from aquabill.billing_core.registry import account_card
 from aquabill.billing_core.registry.phones import accounts_by_phone, normalise_phone
 from aquabill.channels.asterisk.calls import OUTBOUND_PREFIX
 from aquabill.channels.asterisk.control import AmiCallControl, AmiSettings
+from aquabill.channels.asterisk.dialplan import dial_string
 from aquabill.channels.asterisk.runtime.supervisor import read_state
 from aquabill.channels.call_control import CallControl, CallControlError, OriginateRequest
 from aquabill.contact_center import calls as store
@@ -66,13 +67,6 @@ class ConnectionIn(msgspec.Struct):
     enabled: bool = False
     technology: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9]{1,16}$")] = "PJSIP"
     originate_context: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,80}$")] = "from-internal"
-
-
-def dial_string(number: str) -> str:
-    """What the dial plan gets: a Russian number as 8XXXXXXXXXX (as dialled from an office PBX), other
-    numbers as digits."""
-    normalised = normalise_phone(number)
-    return "8" + normalised[2:] if normalised else "".join(c for c in number if c.isdigit())
 
 
 def _call_control(ctx: Ctx, cfg: dict) -> CallControl:

@@ -16,8 +16,9 @@ from aquabill.platform.web.portal import (
           pages_api,
           pages_messages,
           pages_readings,
+          pages_receipt_pdf,
           pages_settings,
 )
 
-ROUTES = [*pages_accounts.ROUTES, *pages_readings.ROUTES, *pages_messages.ROUTES, *pages_settings.ROUTES,
+ROUTES = [*pages_accounts.ROUTES, *pages_receipt_pdf.ROUTES, *pages_readings.ROUTES, *pages_messages.ROUTES, *pages_settings.ROUTES,
           *pages_api.ROUTES]

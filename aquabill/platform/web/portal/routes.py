@@ -15,8 +15,9 @@ from aquabill.platform.web.portal import (
           identity_routes,
           pages_routes,
           payment_routes,
+          receipt_choice,
           staff_rules,
 )
 
 ROUTES = [*identity_routes.ROUTES, *pages_routes.ROUTES, *payment_routes.ROUTES, *explain_routes.ROUTES,
-          *staff_rules.ROUTES]
+          *staff_rules.ROUTES, *receipt_choice.ROUTES]
