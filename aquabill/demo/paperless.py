@@ -1,5 +1,5 @@
 """The demo's paperless receipts: a few accounts get their receipts by e-mail (and one in the personal account
-only), so a person running `make run` can print the month (C1's printing page: the receipts are issued), then
+only), so a person running `make run` can print the month (the printing's printing page: the receipts are issued), then
 send them at /receipts/delivery and find the letters with their PDFs in `var/mail/` (the dev SMTP sink).
 
 Six open accounts of the town's last house (not the notification demo's house): five by e-mail to

@@ -88,7 +88,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
         async with tenant_transaction(core.engines, existing) as conn:
             await seed_lived_in(conn, now=datetime.now(UTC))
             await seed_dev_acquiring(conn, core.settings.secret_key)
-            await seed_paperless(conn)  # C2: a few accounts get their receipts by e-mail (/receipts/delivery)
+            await seed_paperless(conn)  # a few accounts get their receipts by e-mail (/receipts/delivery)
         return existing, False
 
     admin = admin_seeder(*DEMO_ADMIN, full_name="Администратор демо")
@@ -100,7 +100,7 @@ async def ensure_demo(core: Core) -> tuple[Tenant, bool]:
         await seed_billing(conn, today=now.astimezone(MOSCOW).date())
         await seed_lived_in(conn, now=now)
         await seed_dev_acquiring(conn, core.settings.secret_key)
-        await seed_paperless(conn)  # C2: a few accounts get their receipts by e-mail (/receipts/delivery)
+        await seed_paperless(conn)  # a few accounts get their receipts by e-mail (/receipts/delivery)
 
     return await create_tenant(core.engines, DEMO_SLUG, DEMO_NAME, seed=seed), True
 

@@ -159,7 +159,7 @@ async def finish_if_done(conn: AsyncConnection, campaign_id: int) -> bool:
 
 async def materialise(conn: AsyncConnection, campaign_id: int, today: date) -> int | None:
     """Write the recipients and first deliveries once; None when the campaign already has them (or is gone)."""
-    # C2 hook: a campaign of kind 'receipts' (paperless receipts by e-mail) has its own audience
+    # a campaign of kind 'receipts' (paperless receipts by e-mail) has its own audience
     from aquabill.notifications import receipt_mail  # imported here: receipt_mail uses this package's modules
 
     if (await receipt_mail.campaign_kind(conn, campaign_id))[0] == receipt_mail.KIND:

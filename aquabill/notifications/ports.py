@@ -24,7 +24,7 @@ STATUSES = ("sent", "delivered", "answered", "busy", "no_answer", "failed", "ski
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file sent with a letter (C2: the receipt's PDF of a paperless account); only e-mail carries them."""
+    """A file sent with a letter (the receipt's PDF of a paperless account); only e-mail carries them."""
 
     filename: str
     content: bytes
@@ -40,7 +40,7 @@ class Outgoing:
     text: str  # the rendered body, plain text
     sound: str | None = None  # autocall: the prepared sound's name (Asterisk Playback argument)
     account_id: int | None = None  # whose account the message is about (inbox links to it)
-    attachments: tuple[Attachment, ...] = ()  # e-mail only (C2: receipts); other channels ignore them
+    attachments: tuple[Attachment, ...] = ()  # e-mail only (receipts); other channels ignore them
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ from aquabill.notifications.templates import MessageTemplate, RenderFailed, comp
 log = logging.getLogger(__name__)
 
 Transact = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
-# C2 hook (receipts by e-mail): per recipient, the letter's own idempotency key (None: the runner's) and its
+# hook (receipts by e-mail): per recipient, the letter's own idempotency key (None: the runner's) and its
 # attachments, prepared by the caller (the receipt's PDF, rendered off the event loop); an exception is a
 # transient failure, tried again later.
 Extras = Callable[[Claimed], Awaitable[tuple[str | None, tuple[Attachment, ...]]]]
@@ -210,7 +210,7 @@ class CampaignRunner:
         message = Outgoing(key=f"{self.campaign_id}:{row.recipient_id}:{row.channel}", channel=row.channel,
                            address=row.address, subject=subject, text=body, sound=self.sound,
                            account_id=row.account_id)
-        if self.extras is not None:  # C2 hook: the receipt issue's key and PDF
+        if self.extras is not None:  # receipts: the key and PDF
             try:
                 key, attachments = await self.extras(row)
             except asyncio.CancelledError:

@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import Invalid, NotFound
+from aquabill.subscribers.links import linked_accounts
+from aquabill.subscribers.receipt_choice import set_paperless
 
 CHANNELS = {"portal": "Личный кабинет", "email": "Электронная почта", "sms": "SMS", "telegram": "Telegram",
             "max": "MAX"}
@@ -49,7 +51,9 @@ async def subscriber_settings(conn: AsyncConnection, subscriber_id: int) -> dict
 async def save_settings(conn: AsyncConnection, subscriber_id: int, *, paperless: bool,
                         preferred_channel: str) -> dict[str, Any]:
     """Change both settings: refused with the reason when paperless receipts have no confirmed e-mail or a
-    newly chosen channel cannot reach the subscriber (the channel already chosen may stay)."""
+    newly chosen channel cannot reach the subscriber (the channel already chosen may stay). Turning paperless
+    receipts on or off applies to every linked account (`receipt_choice.set_paperless`: the account's
+    `receipt_delivery`, which the mailing reads); `/my/settings/receipts` sets them one by one."""
     current = await subscriber_settings(conn, subscriber_id)
     channel = next((c for c in current["channels"] if c["code"] == preferred_channel), None)
     if channel is None:
@@ -62,4 +66,7 @@ async def save_settings(conn: AsyncConnection, subscriber_id: int, *, paperless:
         "UPDATE subscribers SET paperless = :p, preferred_channel = :c WHERE id = :s "
         "AND (paperless, preferred_channel) IS DISTINCT FROM (:p, :c)"),
         {"p": paperless, "c": preferred_channel, "s": subscriber_id})
+    if paperless != current["paperless"]:  # the switch for all the subscriber's accounts at once
+        for account in await linked_accounts(conn, subscriber_id):
+            await set_paperless(conn, subscriber_id, account["id"], paperless)
     return await subscriber_settings(conn, subscriber_id)

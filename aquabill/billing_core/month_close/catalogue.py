@@ -43,7 +43,7 @@ CATALOGUE: dict[str, CheckSpec] = {s.code: s for s in (
               parameter="дней", default_parameter=5),
     CheckSpec("unfinished_runs", "Незавершённые расчёты периода",
               ("расчёт", "расчёта", "расчётов"), "периода не завершены (в очереди или выполняются)", True),
-    # C2 (#14): the receipt reached the subscriber in time — the dated day: month_close/receipt_deadline.py
+    # #14: the receipt reached the subscriber in time — the dated day: month_close/receipt_deadline.py
     CheckSpec("receipts_delivered", "Квитанции выставлены и доставлены в срок",
               ("лицевой счёт", "лицевых счёта", "лицевых счетов"),
               "без квитанции, выставленной (бумажной) или отправленной по эл. почте в срок — ст. 155 ЖК РФ: до "

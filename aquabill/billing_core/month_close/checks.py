@@ -75,7 +75,7 @@ QUERIES: dict[str, str] = {
         SELECT 'расчёт № ' || r.id || ' (выполняется с ' || to_char(r.started_at, 'DD.MM.YYYY HH24:MI') || ')'
                AS label
         FROM billing_runs r WHERE r.period = :first AND r.status = 'running' ORDER BY r.id""",
-    # C2: every account that gets a receipt for the month (receipts/batch.select_accounts' rule) has one issued
+    # every account that gets a receipt for the month (receipts/batch.select_accounts' rule) has one issued
     # by the deadline (:deadline, month_close/receipt_deadline.py, in the tenant's local days) and, when it is
     # paperless by e-mail, a letter sent by then; 'portal' receipts count as delivered when issued. Months before
     # the tenant's first issued receipt are not judged (receipts were printed elsewhere then): it passes

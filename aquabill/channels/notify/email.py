@@ -64,7 +64,7 @@ def _from_header(sender: str) -> str:
 def letter_bytes(message: Outgoing, sender: str, scope: str) -> tuple[bytes, str]:
     """(the RFC 5322 letter with CRLF line ends, its Message-ID): plain text in UTF-8, base64 (any line
     length, 7-bit clean). Written directly — the `email` package's builder takes about a millisecond a
-    letter, more than the SMTP exchange on a local network. A letter with attachments (C2: receipts) is
+    letter, more than the SMTP exchange on a local network. A letter with attachments (receipts) is
     multipart/mixed: the text, then each file base64-encoded with its name (RFC 2231 when not ASCII)."""
     mid = message_id(scope, message.key, sender)
     body = message.text.replace("\r\n", "\n").replace("\n", "\r\n").encode()

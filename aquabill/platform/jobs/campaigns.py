@@ -66,9 +66,9 @@ async def campaign_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
                       {"campaign_id": campaign_id, "job_id": str(ctx.job_id), "counts": per, "done": done,
                        "total": total})
 
-    from aquabill.channels.notify.factory import close_senders, open_senders  # D1b's; imported when run
+    from aquabill.channels.notify.factory import close_senders, open_senders  # imported when run
 
-    # C2 hook: a receipts campaign attaches each recipient's issued receipt (PDF), keyed by the issue
+    # a receipts campaign attaches each recipient's issued receipt (PDF), keyed by the issue
     from aquabill.platform.jobs.receipt_mail import receipt_extras
 
     extras = await receipt_extras(ctx, campaign_id)

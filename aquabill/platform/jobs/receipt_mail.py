@@ -1,7 +1,7 @@
 """Paperless receipts by e-mail, the job's side: a campaign of kind 'receipts' (notifications/receipt_mail.py)
 is run by the notification center's job (`notifications.campaign`, jobs/campaigns.py), which asks
-`receipt_extras` for what each letter carries — the recipient's issued receipt as a PDF (C1's
-`platform/printing.receipt_pdf`: the issue's snapshot, rendered in the print process pool, never on the event
+`receipt_extras` for what each letter carries — the recipient's issued receipt as a PDF
+(`platform/printing.receipt_pdf`: the issue's snapshot, rendered in the print process pool, never on the event
 loop) and the issue's id as the letter's key (so its Message-ID is the same whichever campaign sends it)."""
 
 from __future__ import annotations

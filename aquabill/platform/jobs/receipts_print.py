@@ -66,6 +66,13 @@ async def _plan(ctx: JobContext, batch_id: UUID, params: dict[str, Any]) -> dict
 
 
 async def print_batch(ctx: JobContext, batch_id: UUID, params: dict[str, Any]) -> dict[str, Any]:
+    async with ctx.transaction() as conn:
+        found = await batches.find_batch(conn, batch_id)
+        if found is not None and found["status"] == "done":  # a second run waited for the first: done already
+            await batches.set_status(conn, batch_id, "done", job_id=ctx.job_id)  # the page follows this job
+    if found is not None and found["status"] == "done":
+        return {"batch_id": str(batch_id), "period": found["period"], "bundles": found["bundles"],
+                "receipts": found["total"], "printed_now": 0, "issued_now": 0}
     batch = await _plan(ctx, batch_id, params)
     period = Period.parse(batch["period"])
     folder = batch_dir(ctx.core.settings.var_dir, ctx.tenant.slug, batch_id)

@@ -178,6 +178,11 @@ async def test_settings(client, core, portal_tenant, tx):  # noqa: F811
     r = await client.post("/my/settings", headers=me.headers, data={"paperless": "1", "preferred_channel": "email"})
     assert r.status_code == 200 and "Настройки сохранены" in r.text
     assert (await api.ok("get", "/api/my/settings"))["paperless"] is True
+    async with tx() as conn:  # for every linked account: its receipts now go by e-mail to the confirmed address
+        row = (await conn.execute(text(
+            "SELECT a.receipt_delivery, a.receipt_email = s.email FROM accounts a, subscribers s "
+            "WHERE a.id = 1 AND s.id = :s"), {"s": me.subscriber_id})).one()
+    assert tuple(row) == ("email", True)
 
     async with tx() as conn:  # no confirmed e-mail any more: paperless receipts cannot be chosen
         await conn.execute(text("UPDATE subscribers SET email_confirmed_at = NULL, paperless = false WHERE id = :s"),

@@ -32,7 +32,7 @@ def _cfg(code="unbilled_accounts", *, enabled=True, blocking=True, parameter=Non
 def test_catalogue_has_the_six_checks():
     assert set(CATALOGUE) == {"unbilled_accounts", "negative_volumes", "overdue_verification",
                               "unallocated_payments", "old_unidentified_payments", "unfinished_runs",
-                              "receipts_delivered"}  # C2 (#14, t0029): receipts issued and delivered in time
+                              "receipts_delivered"}  # #14, t0029: receipts issued and delivered in time
     assert [c for c, s in CATALOGUE.items() if s.parameter] == ["old_unidentified_payments"]
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from aquabill.tenants.migrations.helpers import audit_table
 
 revision = "t0027"
-down_revision = "t0026"  # (set by the integrator: helper B's t0026 exists)
+down_revision = "t0026"
 branch_labels = None
 depends_on = None
 
