@@ -121,7 +121,9 @@ async def account_balance(conn: AsyncConnection, account_id: int) -> AccountBala
 
 # ---- the turnover statement ----------------------------------------------------------------------------
 
-_TURNOVER = """
+# The statement's SQL; `{scope}` is a condition on accounts `a` and premises `p`, `{month}` the line's month.
+# Also run over a list of accounts by receipts/batch.py (many receipts in one pass).
+TURNOVER_SQL = """
 WITH acc AS (
     SELECT a.id, a.number FROM accounts a JOIN premises p ON p.id = a.premise_id WHERE {scope}
 ),
@@ -171,7 +173,7 @@ def _query(scope: TurnoverScope, first: Period, last: Period, by_month: bool) ->
     if scope.account_id is not None:
         conds.append("a.id = :account")
         params["account"] = scope.account_id
-    return _TURNOVER.format(scope=" AND ".join(conds), month="m.month" if by_month else "NULL::date"), params
+    return TURNOVER_SQL.format(scope=" AND ".join(conds), month="m.month" if by_month else "NULL::date"), params
 
 
 def _money(value: Any) -> str:

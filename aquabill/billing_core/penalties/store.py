@@ -216,6 +216,26 @@ async def storno_penalties(conn: AsyncConnection, *, reason: str, penalty_id: in
             "amount": str(-Decimal(todo.amount)), "reason": reason.strip()}
 
 
+# penalty_turnover's figures per account of `{accounts}` (an SQL array): charged before / accrued / storno within,
+# paid before / within — for many receipts in one pass (receipts/batch.py); it must agree with penalty_turnover.
+PENALTIES_BY_ACCOUNT = """
+    WITH pc AS (
+        SELECT account_id, coalesce(sum(amount) FILTER (WHERE period < :f), 0) AS opening,
+               coalesce(sum(amount) FILTER (WHERE period >= :f AND kind = 'accrual'), 0) AS charged,
+               coalesce(sum(amount) FILTER (WHERE period >= :f AND kind = 'storno'), 0) AS storno
+        FROM penalty_charges WHERE period < :t AND account_id = ANY({accounts}) GROUP BY 1
+    ), pp AS (
+        SELECT pa.account_id, coalesce(sum(pa.amount) FILTER (WHERE p.paid_on < :f), 0) AS before,
+               coalesce(sum(pa.amount) FILTER (WHERE p.paid_on >= :f), 0) AS within
+        FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
+        WHERE pa.kind = 'penalty' AND p.paid_on < :t AND pa.account_id = ANY({accounts}) GROUP BY 1
+    )
+    SELECT coalesce(pc.account_id, pp.account_id) AS account_id, coalesce(pc.opening, 0) AS opening,
+           coalesce(pc.charged, 0) AS charged, coalesce(pc.storno, 0) AS storno,
+           coalesce(pp.before, 0) AS before, coalesce(pp.within, 0) AS within
+    FROM pc FULL JOIN pp ON pp.account_id = pc.account_id"""
+
+
 async def penalty_turnover(conn: AsyncConnection, first: Period, last: Period, *, house_id: int | None = None,
                            account_id: int | None = None) -> dict[str, str]:
     """The penalty section of the turnover statement (kept apart from the main debt), for months

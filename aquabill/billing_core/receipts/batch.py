@@ -2,7 +2,7 @@
 
 `build_receipts` returns exactly what `build_receipt` returns for each account (the same `compose_receipt`
 over the same figures), loaded with seven statements whatever the number of accounts: the cards, the
-turnover lines (the statement's own SQL, `balances._TURNOVER`, scoped to the accounts), the penalty balances
+turnover lines (the statement's own SQL, `balances.TURNOVER_SQL`, scoped to the accounts), the penalty balances
 (the figures of `penalties.store.penalty_turnover`, per account), the month-run rows by service, the
 services, the payee and the penalty settings. Callers with a whole tenant pass chunks (a house, or a few
 thousand accounts): the receipts of a chunk are held in memory.
@@ -22,9 +22,9 @@ from sqlalchemy.sql.expression import any_, bindparam
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.billing_core.money import money
 from aquabill.billing_core.payments.allocation import SERVICE_RANK
-from aquabill.billing_core.payments.balances import _TURNOVER as TURNOVER_SQL  # the statement's SQL, reused
-from aquabill.billing_core.payments.balances import RECALCULATED
+from aquabill.billing_core.payments.balances import RECALCULATED, TURNOVER_SQL
 from aquabill.billing_core.penalties.rules import payment_due
+from aquabill.billing_core.penalties.store import PENALTIES_BY_ACCOUNT
 from aquabill.billing_core.penalties.store import load_settings as load_penalty_settings
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.receipts.assemble import (
@@ -51,23 +51,7 @@ _LINES = TURNOVER_SQL.format(scope=f"a.id = ANY({ACCOUNTS})", month="NULL::date"
     LEFT JOIN ({SERVICE_RANK}) r ON r.service_id = l.service_id
     ORDER BY l.account_id, l.service_id IS NULL, r.rank, l.service_id"""
 
-# penalty_turnover's figures per account: charged before / accrued / storno within, paid before / within
-_PENALTIES = f"""
-    WITH pc AS (
-        SELECT account_id, coalesce(sum(amount) FILTER (WHERE period < :f), 0) AS opening,
-               coalesce(sum(amount) FILTER (WHERE period >= :f AND kind = 'accrual'), 0) AS charged,
-               coalesce(sum(amount) FILTER (WHERE period >= :f AND kind = 'storno'), 0) AS storno
-        FROM penalty_charges WHERE period < :t AND account_id = ANY({ACCOUNTS}) GROUP BY 1
-    ), pp AS (
-        SELECT pa.account_id, coalesce(sum(pa.amount) FILTER (WHERE p.paid_on < :f), 0) AS before,
-               coalesce(sum(pa.amount) FILTER (WHERE p.paid_on >= :f), 0) AS within
-        FROM payment_allocations pa JOIN payments p ON p.id = pa.payment_id
-        WHERE pa.kind = 'penalty' AND p.paid_on < :t AND pa.account_id = ANY({ACCOUNTS}) GROUP BY 1
-    )
-    SELECT coalesce(pc.account_id, pp.account_id) AS account_id, coalesce(pc.opening, 0) AS opening,
-           coalesce(pc.charged, 0) AS charged, coalesce(pc.storno, 0) AS storno,
-           coalesce(pp.before, 0) AS before, coalesce(pp.within, 0) AS within
-    FROM pc FULL JOIN pp ON pp.account_id = pc.account_id"""
+_PENALTIES = PENALTIES_BY_ACCOUNT.format(accounts=ACCOUNTS)
 
 
 def _m(value: Any) -> str:
