@@ -1,0 +1,7 @@
+"""Legal entities (#16): the second billing line — organisations and sole traders under contracts.
+
+This package holds the pure rules the rest stands on: requisites and their checksums (`requisites`), VAT as a
+dated rule with per-line rounding (`vat`), the typed document model of the UPD / invoice (`documents`) and the
+matching of bank payments to contracts and documents (`matching`). No web, no database driver, no XML: the FNS
+formats live in `aquabill.channels.fns_upd`.
+"""
