@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.demo.appeals import MOSCOW, seed_appeals
+from aquabill.demo.cash import seed_cash
 from aquabill.demo.notifications import seed_notifications
+from aquabill.demo.organisations import seed_organisations
 from aquabill.demo.payments import seed_bank_files, seed_requisites
 from aquabill.demo.receipt_layout import seed_receipt_layout
 from aquabill.demo.service_desk import seed_calls, seed_requests
@@ -35,4 +37,6 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
         "subscribers": await seed_subscribers(conn),
     }
     await seed_notifications(conn, now=now)  # one house ready for an outage notice (after the portal user)
+    seeded["cash_receipts"] = (await seed_cash(conn, now=now))["receipts"]  # a cash point with past shifts
+    await seed_organisations(conn, today=today)  # legal entities: counterparties with contracts, points, meters
     return seeded

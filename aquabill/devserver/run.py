@@ -88,6 +88,11 @@ async def _serve(settings: Settings) -> None:
         "Остановка: Ctrl-C",
         "",
     ]), flush=True)
+    from aquabill.devserver.edge import DevCashDesk
+
+    cash_desk = DevCashDesk(settings.var_dir, f"http://127.0.0.1:{settings.port}")
+    for line in await cash_desk.start(core, tenant):
+        print(line, flush=True)
     pbx = DemoPbx()
     pbx_port = await pbx.start(core, tenant)
     print(f"Демо-АТС (AMI) на 127.0.0.1:{pbx_port}: кнопка «Симулировать звонок» в разделе «Контакт-центр».",
@@ -106,6 +111,7 @@ async def _serve(settings: Settings) -> None:
     finally:
         with contextlib.suppress(Exception):
             await pbx.stop()
+        cash_desk.stop()
         peers.stop()
         if telegram is not None:
             with contextlib.suppress(Exception):
@@ -166,6 +172,14 @@ def start_dev_peers(settings: Settings) -> tuple[Settings, DevPeers]:
         changes.update(extra)
         peers.lines.append(f"  ЮKassa (тестовая, локальная): {fake.url}, магазин {DEV_SHOP_ID} — оплата в кабинете "
                            "проходит через её страницу подтверждения")
+    if settings.atol_api_url == "https://online.atol.ru/possystem/v5":  # cloud fiscalization: a local ATOL Online
+        from aquabill.devserver.fakes.atol_online import DEV_GROUP
+        from aquabill.devserver.fakes.atol_online import start_for_dev as start_atol
+
+        atol, extra = start_atol()
+        peers.stops.append(atol.stop_thread)
+        changes.update(extra)
+        peers.lines.append(f"  АТОЛ Онлайн (тестовый, локальный): {atol.url}, группа {DEV_GROUP}")
     return (replace(settings, **changes) if changes else settings), peers
 
 

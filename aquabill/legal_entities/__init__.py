@@ -4,4 +4,10 @@ This package holds the pure rules the rest stands on: requisites and their check
 dated rule with per-line rounding (`vat`), the typed document model of the UPD / invoice (`documents`) and the
 matching of bank payments to contracts and documents (`matching`). No web, no database driver, no XML: the FNS
 formats live in `aquabill.channels.fns_upd`.
+
+Counterparties and contracts (the rules pure, their SQL in the `*_store` modules, nothing commits):
+`catalogue` (vocabularies and their Russian names), `counterparties` / `counterparty_store` (requisites, bank
+accounts, contacts), `contracts` / `contract_store` (contracts and their dated terms), `sites` / `sites_store`
+(objects, connection points, sub-subscribers), `point_meters` (commercial meters in the existing meter model),
+`contract_card` (the card of a contract).
 """

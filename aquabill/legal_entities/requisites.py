@@ -12,8 +12,10 @@ Sources of the algorithms (each cited again where it is used):
   digit is the remainder of the number without it divided by 11 (OGRN) or 13 (OGRNIP), taken mod 10).
 - BIC and the account control key: Bank of Russia Regulation 579-P of 27.02.2017 (chart of accounts of credit
   institutions), part on the account number structure and the calculation of the control key (the same
-  algorithm as in the earlier 385-P): weights 7 1 3 over the 3 BIC digits + the 20-digit account; the sum's
-  last digit must be 0.
+  algorithm as in the earlier 385-P and the Bank of Russia's procedure No. 515 of 08.09.1997): weights 7 1 3
+  over 3 digits + the 20-digit account; the sum's last digit must be 0. The 3 digits are the BIC's last three
+  for an account at a credit institution, "0" + BIC digits 5–6 for an account at a Bank of Russia division
+  (correspondent accounts 30101…, and since 01.01.2021 the Treasury's single treasury accounts 40102…).
 - SNILS: the Pension Fund's published control-number algorithm (weights 9…1, mod 101), applied to numbers
   above 001-001-998.
 """
@@ -181,6 +183,12 @@ def _key_ok(prefix: str, account: str) -> bool:
     return sum(int(d) * w for d, w in zip(digits, _KEY_WEIGHTS, strict=True)) % 10 == 0
 
 
+def _bank_of_russia_division(bic: str) -> str:
+    """The key prefix of an account opened at a Bank of Russia division: its conditional number, "0" + BIC
+    digits 5–6 (Regulation 579-P / the Bank of Russia's procedure No. 515 of 08.09.1997)."""
+    return "0" + bic[4:6]
+
+
 def account_problem(account: str | None, bic: str | None) -> str | None:
     """A settlement (current) account at the bank with this BIC. Regulation 579-P: the key is computed over
     the last 3 digits of the BIC and the 20 digits of the account. Treasury accounts (03…, opened at a TOFK
@@ -204,9 +212,18 @@ def account_problem(account: str | None, bic: str | None) -> str | None:
 
 def corr_account_problem(account: str | None, bic: str | None) -> str | None:
     """The bank's correspondent account. For a credit institution (BIC 04…) it is 30101… at a Bank of Russia
-    division, ends with the BIC's last 3 digits, and its key is computed over "0" + BIC digits 5–6
-    (Regulation 579-P: accounts opened at a settlement centre of the Bank of Russia). For a TOFK (BIC 01…) it
-    is the single treasury account 40102…, keyed like a settlement account (BIC's last 3 digits)."""
+    division and ends with the BIC's last 3 digits. For a TOFK (BIC 01…) it is the single treasury account
+    (ЕКС) 40102…
+
+    Both are accounts opened AT A BANK OF RUSSIA DIVISION, so both are keyed over the division's conditional
+    number "0" + BIC digits 5–6, not over the BIC's last 3 digits (Regulation 579-P, the account control key,
+    as in the Bank of Russia's procedure No. 515 of 08.09.1997: the key is computed over the conditional number
+    of the settlement centre when the account is opened there, over the last 3 BIC digits of the credit
+    institution otherwise). The ЕКС is the Federal Treasury's account at the Bank of Russia, in use since
+    01.01.2021 (Federal Law 479-FZ of 27.12.2019 on treasury servicing and the treasury payment system;
+    Treasury bodies got their own BICs 01… the same day). Checked against the five real pairs of
+    the reference 1CClientBankExchange samples (015402901, 010702101, 012520101, 017501500, 014030106): all five
+    satisfy the "0" + digits 5–6 key; four of them fail a key over the BIC's last 3 digits."""
     acc = _clean(account)
     problem = bic_problem(bic)
     if problem:
@@ -219,14 +236,14 @@ def corr_account_problem(account: str | None, bic: str | None) -> str | None:
     if b.startswith(_TREASURY_BIC_PREFIX):
         if not acc.startswith("40102"):
             return f"Для БИК органа казначейства {b} корреспондентский счёт — единый казначейский счёт 40102…"
-        if not _key_ok(b[-3:], acc):
-            return f"Счёт «{acc}» не соответствует БИК {b}: не сходится контрольный ключ"
+        if not _key_ok(_bank_of_russia_division(b), acc):
+            return f"Единый казначейский счёт «{acc}» не соответствует БИК {b}: не сходится контрольный ключ"
         return None
     if not acc.startswith("30101"):
         return f"Корреспондентский счёт «{acc}» должен начинаться с 30101"
     if acc[-3:] != b[-3:]:
         return f"Корреспондентский счёт «{acc}» должен оканчиваться последними тремя цифрами БИК ({b[-3:]})"
-    if not _key_ok("0" + b[4:6], acc):
+    if not _key_ok(_bank_of_russia_division(b), acc):
         return f"Корреспондентский счёт «{acc}» не соответствует БИК {b}: не сходится контрольный ключ"
     return None
 
@@ -278,3 +295,33 @@ def check_snils(value: str | None, *, field: str = "snils", required: bool = Fal
     if problem:
         raise Invalid(problem, field=field)
     return _SNILS_SEPARATORS.sub("", value or "")
+
+
+# --- completing a number with its check digits (made-up requisites for the demo and the tests) ---------------------
+
+def complete_inn(body: str) -> str:
+    """9 digits → an organisation's INN, 10 digits → a person's: the control digit(s) appended (as `inn_problem`
+    checks them)."""
+    if len(body) == 9:
+        return body + str(_control(body, _INN10_WEIGHTS))
+    if len(body) == 10:
+        body += str(_control(body, _INN11_WEIGHTS))
+        return body + str(_control(body, _INN12_WEIGHTS))
+    raise ValueError("the body of an INN has 9 (organisation) or 10 (person) digits")
+
+
+def complete_ogrn(body: str) -> str:
+    """12 digits → OGRN, 14 digits → OGRNIP: the control digit appended."""
+    if len(body) == 12:
+        return body + str(int(body) % 11 % 10)
+    if len(body) == 14:
+        return body + str(int(body) % 13 % 10)
+    raise ValueError("the body of an OGRN has 12 digits, of an OGRNIP 14")
+
+
+def complete_account(bic: str, account: str) -> str:
+    """A 20-digit account with its 9th digit replaced by the control key over the BIC's last three digits and the
+    account (Regulation 579-P): the key's weight is 3, and 3 × 7 ≡ 1 (mod 10)."""
+    digits = bic[-3:] + account[:8] + "0" + account[9:]
+    total = sum(int(d) * w for d, w in zip(digits, _KEY_WEIGHTS, strict=True))
+    return account[:8] + str(-total * 7 % 10) + account[9:]

@@ -25,9 +25,11 @@ from aquabill.platform.web.admin.routes import ROUTES as ADMIN
 from aquabill.platform.web.billing.routes import ROUTES as BILLING
 from aquabill.platform.web.bots.routes import ROUTES as BOTS
 from aquabill.platform.web.bots.webhooks import close_bots
+from aquabill.platform.web.cash.routes import ROUTES as CASH
 from aquabill.platform.web.contact_center.routes import ROUTES as CONTACT_CENTER
 from aquabill.platform.web.context import auth_middleware
 from aquabill.platform.web.errors import EXCEPTION_HANDLERS
+from aquabill.platform.web.legal_entities.routes import ROUTES as LEGAL
 from aquabill.platform.web.live.routes import ROUTES as LIVE
 from aquabill.platform.web.live.sessions import OpenSockets
 from aquabill.platform.web.notifications.routes import ROUTES as NOTIFICATIONS
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     routes = [
         *health.ROUTES, *ADMIN, *BILLING, *PAYMENTS, *CONTACT_CENTER, *LIVE, *PORTAL, *BOTS, *ACQUIRING, *NOTIFICATIONS,
-        *RECEIPT_DELIVERY, *PRINTING,
+        *RECEIPT_DELIVERY, *PRINTING, *CASH, *LEGAL,
         create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
     ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import Invalid
+from aquabill.cash.cloud_settings import BOTH_RECEIPTS_YOOKASSA, cloud_enabled
 from aquabill.subscribers import online_store as store
 from aquabill.subscribers.online_payments import PROVIDERS
 from aquabill.subscribers.payment_receipt import DEFAULT_VAT, VAT_RATES
@@ -55,6 +56,8 @@ async def save_acquiring(conn: AsyncConnection, *, shop_id: str, sealed_secret: 
     has_secret = bool(sealed_secret) or bool(current and current["secret"])
     if enabled and (not shop_id or not has_secret):
         raise Invalid("Чтобы включить онлайн-оплату, укажите shopId и секретный ключ магазина", field="enabled")
+    if send_receipt and await cloud_enabled(conn):
+        raise Invalid(BOTH_RECEIPTS_YOOKASSA, field="send_receipt")
     values: dict[str, Any] = {"provider": provider, "shop_id": shop_id, "send_receipt": send_receipt, "vat": vat,
                               "vat_by_service": by_service, "tax_system": tax_system, "enabled": enabled}
     if sealed_secret:

@@ -33,6 +33,7 @@ from aquabill.billing_core.payments import store as payments_store
 from aquabill.billing_core.payments.balances import account_balance
 from aquabill.billing_core.penalties.store import account_penalties
 from aquabill.billing_core.periods_guard import closed_period, ensure_open
+from aquabill.cash import cloud
 from aquabill.subscribers import online_store as store
 from aquabill.subscribers.acquirer import PaymentOrder, ProviderPayment, ProviderRefund, Receipt, RefundOrder
 from aquabill.subscribers.links import require_linked
@@ -263,6 +264,8 @@ async def _credit(conn: AsyncConnection, a: dict[str, Any], payment: ProviderPay
     await store.update_attempt(conn, a["id"], status="succeeded", payment_id=payment_id,
                                provider_payment_id=payment.id, paid_at=payment.captured_at, credited_at="now()",
                                credited_via=via, credited_by=user_id, problem="")
+    await cloud.request_sale(conn, payment_id=payment_id, online_payment_id=a["id"], receipt=a["receipt"],
+                             amount=a["amount"])  # cloud fiscalization, when on (#15)
 
 
 async def noted(conn: AsyncConnection, attempt_id: UUID) -> None:
@@ -332,6 +335,8 @@ async def record_refund(conn: AsyncConnection, refund_id: UUID, refund: Provider
         await store.update_refund(conn, refund_id, status="succeeded", payment_id=payment_id,
                                   provider_refund_id=refund.id, recorded_at="now()")
         await store.update_attempt(conn, a["id"], refunded=a["refunded"] + r["amount"])
+        await cloud.request_refund(conn, payment_id=payment_id, online_payment_id=a["id"], receipt=a["receipt"],
+                                   paid=a["amount"], amount=r["amount"])  # cloud fiscalization, when on (#15)
         return "refunded"
     if refund.status == "canceled":
         await store.update_refund(conn, refund_id, status="canceled", provider_refund_id=refund.id,

@@ -1,7 +1,10 @@
 """Meters: install (on an account, or a building meter on a house), the replacement act, failure,
 verification and seal; search by serial number.
 
-Dates that change billing (installation, removal, failure) are refused inside a closed period.
+A commercial meter (kind 'commercial', migration t0032) belongs to a legal entity's contract point and has
+neither an account nor a house: it is installed by `legal_entities.point_meters`, but fetched, replaced (the new
+one stays on the point), marked failed and re-verified here like any other; the individuals' meter list leaves it
+out. Dates that change billing (installation, removal, failure) are refused inside a closed period.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from aquabill.billing_core.periods_guard import ensure_open
 from aquabill.billing_core.reference.services import get_service
 
 METER_KINDS = {"individual": "Индивидуальный", "communal": "Общий (квартирный)", "building": "Общедомовой"}
+# kind names for display; 'commercial' is not installed here (see legal_entities.point_meters)
+KIND_NAMES = {**METER_KINDS, "commercial": "Коммерческий (точка подключения)"}
 STATES = {"active": "Работает", "verification_overdue": "Истёк срок поверки", "failed": "Неисправен",
           "removed": "Снят"}
 
@@ -84,19 +89,21 @@ def meter_state(m: dict[str, Any], today: date) -> str:
 SELECT_SQL = """
     SELECT m.id, m.kind, m.account_id, m.house_id, m.service_id, m.serial, m.digits, m.fraction_digits,
            m.reversible, m.installed_on, m.initial_reading, m.verified_until, m.failed_on, m.removed_on,
-           m.seal_number, m.sealed_on, m.replaces_id,
+           m.seal_number, m.sealed_on, m.replaces_id, m.contract_point_id,
            (SELECT n.id FROM meters n WHERE n.replaces_id = m.id ORDER BY n.id LIMIT 1) AS replaced_by_id,
            s.code AS service_code, s.name AS service_name, s.unit, a.number AS account_number,
-           concat_ws(', ', concat_ws(' ', se.kind, se.name), concat_ws(' ', st.kind, st.name), 'д. ' || h.number,
-                     nullif('кв. ' || p.number, 'кв. ')) AS address,
+           -- a commercial meter has no house: no address (NULL) rather than ", "
+           nullif(concat_ws(', ', nullif(concat_ws(' ', se.kind, se.name), ''),
+                            nullif(concat_ws(' ', st.kind, st.name), ''), 'д. ' || h.number,
+                            nullif('кв. ' || p.number, 'кв. ')), '') AS address,
            lr.id AS last_reading_id, lr.read_on AS last_read_on, lr.value AS last_value
     FROM meters m
     JOIN services s ON s.id = m.service_id
     LEFT JOIN accounts a ON a.id = m.account_id
     LEFT JOIN premises p ON p.id = a.premise_id
-    JOIN houses h ON h.id = coalesce(m.house_id, p.house_id)
-    JOIN streets st ON st.id = h.street_id
-    JOIN settlements se ON se.id = st.settlement_id
+    LEFT JOIN houses h ON h.id = coalesce(m.house_id, p.house_id)
+    LEFT JOIN streets st ON st.id = h.street_id
+    LEFT JOIN settlements se ON se.id = st.settlement_id
     LEFT JOIN LATERAL (
       SELECT r.id, r.read_on, r.value FROM readings r
       WHERE r.meter_id = m.id AND r.status = 'accepted' ORDER BY r.read_on DESC, r.id DESC LIMIT 1
@@ -104,8 +111,8 @@ SELECT_SQL = """
 """
 _FIELDS = ("id", "kind", "account_id", "house_id", "service_id", "serial", "digits", "fraction_digits",
            "reversible", "installed_on", "initial_reading", "verified_until", "failed_on", "removed_on",
-           "seal_number", "sealed_on", "replaces_id", "replaced_by_id", "service_code", "service_name", "unit",
-           "account_number", "address")
+           "seal_number", "sealed_on", "replaces_id", "contract_point_id", "replaced_by_id", "service_code",
+           "service_name", "unit", "account_number", "address")
 
 
 def meter_row(r, today: date) -> dict[str, Any]:
@@ -114,7 +121,7 @@ def meter_row(r, today: date) -> dict[str, Any]:
                          if r.last_reading_id is not None else None)
     d["state"] = meter_state(d, today)
     d["state_name"] = STATES[d["state"]]
-    d["kind_name"] = METER_KINDS.get(d["kind"], d["kind"])
+    d["kind_name"] = KIND_NAMES.get(d["kind"], d["kind"])
     return d
 
 
@@ -122,9 +129,10 @@ async def list_meters(conn: AsyncConnection, q: str = "", *, account_id: int | N
                       house_id: int | None = None, installed: bool | None = None, limit: int = 50,
                       offset: int = 0) -> tuple[list[dict], int]:
     """Search by serial number (any part, case-insensitive) or account number (prefix); filter by account,
-    by house (its building meters and the meters of its accounts) and by being installed now."""
+    by house (its building meters and the meters of its accounts) and by being installed now. The meters of
+    the individuals and of buildings: commercial meters are listed on their contracts' cards."""
     today = date.today()
-    where, params = ["true"], {"limit": limit, "offset": offset, "today": today}
+    where, params = ["m.kind <> 'commercial'"], {"limit": limit, "offset": offset, "today": today}
     if q.strip():
         where.append("(lower(m.serial) LIKE :like OR a.number LIKE :prefix)")
         params["like"] = f"%{q.strip().lower()}%"
@@ -142,7 +150,7 @@ async def list_meters(conn: AsyncConnection, q: str = "", *, account_id: int | N
                                    "LIMIT :limit OFFSET :offset"), params)
     total = (await conn.execute(text(
         "SELECT count(*) FROM meters m LEFT JOIN accounts a ON a.id = m.account_id "
-        "LEFT JOIN premises p ON p.id = a.premise_id JOIN houses h ON h.id = coalesce(m.house_id, p.house_id) "
+        "LEFT JOIN premises p ON p.id = a.premise_id LEFT JOIN houses h ON h.id = coalesce(m.house_id, p.house_id) "
         f"WHERE {cond}"), params)).scalar_one()
     return [meter_row(r, today) for r in rows], total
 
@@ -157,7 +165,7 @@ async def get_meter(conn: AsyncConnection, meter_id: int, *, lock: bool = False)
 
 
 async def _insert(conn: AsyncConnection, m: MeterInstall, *, kind: str, service_id: int, account_id: int | None,
-                  house_id: int | None, replaces_id: int | None = None) -> int:
+                  house_id: int | None, contract_point_id: int | None = None, replaces_id: int | None = None) -> int:
     serial = m.serial.strip()
     busy = (await conn.execute(text(
         "SELECT m.installed_on, a.number FROM meters m LEFT JOIN accounts a ON a.id = m.account_id "
@@ -170,12 +178,15 @@ async def _insert(conn: AsyncConnection, m: MeterInstall, *, kind: str, service_
         raise Conflict(f"Счётчик № {serial} этой услуги уже установлен с {busy.installed_on:%d.%m.%Y}{where}",
                             field="serial")
     return (await conn.execute(text("""
-        INSERT INTO meters(kind, account_id, house_id, service_id, serial, digits, fraction_digits, reversible,
-                           installed_on, initial_reading, verified_until, seal_number, sealed_on, replaces_id)
-        VALUES (:kind, :account_id, :house_id, :service_id, :serial, :digits, :fraction_digits, :reversible,
-                :installed_on, :initial_reading, :verified_until, :seal_number, :sealed_on, :replaces_id)
+        INSERT INTO meters(kind, account_id, house_id, contract_point_id, service_id, serial, digits, fraction_digits,
+                           reversible, installed_on, initial_reading, verified_until, seal_number, sealed_on,
+                           replaces_id)
+        VALUES (:kind, :account_id, :house_id, :contract_point_id, :service_id, :serial, :digits, :fraction_digits,
+                :reversible, :installed_on, :initial_reading, :verified_until, :seal_number, :sealed_on,
+                :replaces_id)
         RETURNING id"""), {
-        "kind": kind, "account_id": account_id, "house_id": house_id, "service_id": service_id, "serial": serial,
+        "kind": kind, "account_id": account_id, "house_id": house_id, "contract_point_id": contract_point_id,
+        "service_id": service_id, "serial": serial,
         "digits": m.digits, "fraction_digits": m.fraction_digits, "reversible": m.reversible,
         "installed_on": m.installed_on, "initial_reading": m.initial_reading, "verified_until": m.verified_until,
         "seal_number": (m.seal_number or "").strip() or None, "sealed_on": m.sealed_on,
@@ -217,7 +228,7 @@ def _outcome(o: ReadingOutcome) -> dict[str, Any]:
 async def replace_meter(conn: AsyncConnection, meter_id: int, *, removed_on: date, final_reading: Decimal,
                         new: MeterInstall, user_id: int | None = None) -> dict[str, Any]:
     """The meter replacement act: the old meter is removed on `removed_on` with its final reading, the new
-    one (same account or house, same service) is installed with its initial reading and `replaces_id`.
+    one (same account, house or contract point, same service) is installed with its initial reading and `replaces_id`.
 
     A rejected final reading refuses the whole act; a flagged one is kept for confirmation.
     """
@@ -246,7 +257,8 @@ async def replace_meter(conn: AsyncConnection, meter_id: int, *, removed_on: dat
         raise Invalid(f"Конечное показание не принято: {final.reason}", field="final_reading")
     await conn.execute(text("UPDATE meters SET removed_on = :d WHERE id = :id"), {"d": removed_on, "id": meter_id})
     new_id = await _insert(conn, new, kind=old["kind"], service_id=old["service_id"], account_id=old["account_id"],
-                           house_id=old["house_id"], replaces_id=meter_id)
+                           house_id=old["house_id"], contract_point_id=old["contract_point_id"],
+                           replaces_id=meter_id)
     return {"old": await get_meter(conn, meter_id), "new": await get_meter(conn, new_id),
             "final_reading": _outcome(final)}
 

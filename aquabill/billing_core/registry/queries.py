@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Integer, cast, column, func, or_, select, table, text
@@ -37,6 +38,25 @@ def _natural(column) -> tuple:
     return (cast(func.nullif(func.substring(column, r"^\d+"), ""), Integer).nulls_last(), column)
 
 
+# «ул. Гагарина, д. 2, кв. 15», «Гагарина 2-15», «пр. Мира 10а кв 3»: a street, a house and maybe a flat
+_ADDRESS_QUERY = re.compile(
+    r"^(?:(?:ул|улица|пр|пр-т|проспект|пер|переулок|б-р|бульвар|ш|шоссе|пл|площадь)\.?\s+)?"
+    r"(?P<street>[^\d,]*[^\d\s,.])[\s,.]*(?:д\.?|дом)?\s*(?P<house>\d+[^\s,\-]*)"
+    r"(?:[\s,\-]*(?:кв\.?|квартира)?\s*(?P<flat>\d+\S*))?$", re.IGNORECASE)
+
+
+def _address_condition(q: str):
+    """A street-and-house(-and-flat) query as a condition, or None when `q` does not read as an address."""
+    m = _ADDRESS_QUERY.match(q)
+    if m is None:
+        return None
+    cond = (func.lower(streets.c.name).like(f"%{m['street'].strip().lower()}%")
+            & (func.lower(houses.c.number) == m["house"].lower()))
+    if m["flat"]:
+        cond = cond & (func.lower(premises.c.number) == m["flat"].lower())
+    return cond
+
+
 def account_row(r) -> dict[str, Any]:
     return {"id": r.id, "number": r.number, "holder": r.holder, "status": r.status, "phone": r.phone,
             "email": r.email, "opened_on": r.opened_on, "closed_on": r.closed_on,
@@ -44,7 +64,8 @@ def account_row(r) -> dict[str, Any]:
 
 
 async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50, offset: int = 0):
-    """Search by account number (prefix), holder, street, phone or meter serial (prefix); ordered by address."""
+    """Search by account number (prefix), holder, street, address (street, house, flat), phone or meter serial
+    (prefix); ordered by address."""
     query = select(*ACCOUNT_COLUMNS).select_from(ACCOUNT_FROM)
     count = select(func.count()).select_from(ACCOUNT_FROM)
     q = q.strip()
@@ -53,6 +74,9 @@ async def search_accounts(conn: AsyncConnection, q: str = "", *, limit: int = 50
         cond = or_(accounts.c.number.startswith(q), func.lower(accounts.c.holder).like(like),
                    func.lower(streets.c.name).like(like), accounts.c.phone.contains(q),
                    accounts.c.id.in_(select(_METERS.c.account_id).where(_METERS.c.serial.startswith(q))))
+        address = _address_condition(q)
+        if address is not None:
+            cond = or_(cond, address)
         query, count = query.where(cond), count.where(cond)
     query = query.order_by(streets.c.name, *_natural(houses.c.number), *_natural(premises.c.number),
                            accounts.c.number)

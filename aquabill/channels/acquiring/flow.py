@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from aquabill.base.errors import Conflict, DomainError, NotFound
 from aquabill.channels.acquiring.yookassa import YooKassa, parse_notification
+from aquabill.platform.jobs.cloud_fiscal import kick as kick_cloud_fiscal
 from aquabill.platform.secret_box import SecretBox
 from aquabill.platform.state import Core
 from aquabill.subscribers import online_payments as op
@@ -96,9 +97,11 @@ async def start_payment(core: Core, tenant: Tenant, *, account_id: int, amount: 
         raise Conflict(UNAVAILABLE) from exc
     now, zone = _clock(core)
     async with tenant_transaction(core.engines, tenant) as conn:
-        await op.record_outcome(conn, attempt["id"], payment, tenant_slug=tenant.slug, via="return",
-                                today=now.date(), zone=zone)
+        outcome = await op.record_outcome(conn, attempt["id"], payment, tenant_slug=tenant.slug, via="return",
+                                          today=now.date(), zone=zone)
         attempt = await op.get_attempt(conn, attempt["id"])
+    if outcome == "credited":
+        await kick_cloud_fiscal(core, tenant)  # its receipt, when fiscalized in the cloud (#15)
     if attempt["status"] == "pending" and attempt["confirmation_url"]:
         return {**op.attempt_view(attempt), "confirmation_url": attempt["confirmation_url"]}
     if attempt["status"] == "succeeded":
@@ -160,6 +163,8 @@ async def _payment_event(core: Core, tenant: Tenant, payment_id: str) -> tuple[i
         await op.noted(conn, attempt_id)
         outcome = await op.record_outcome(conn, attempt_id, payment, tenant_slug=tenant.slug, via="notification",
                                           today=now.date(), zone=zone)
+    if outcome == "credited":
+        await kick_cloud_fiscal(core, tenant)
     if outcome == "mismatch":
         log.warning("tenant %s: payment %s does not match attempt %s", tenant.slug, payment.id, attempt_id)
         return 422, _error("mismatch", "Платёж не совпадает с попыткой оплаты: не зачислен")
@@ -178,6 +183,8 @@ async def _refund_event(core: Core, tenant: Tenant, refund_id: str) -> tuple[int
         if row is None:
             return 200, {"status": "ignored"}
         outcome = await op.record_refund(conn, row, refund, today=now.date())
+    if outcome == "refunded":
+        await kick_cloud_fiscal(core, tenant)
     return (422, _error("mismatch", "Возврат не совпадает с нашим")) if outcome == "mismatch" else \
         (200, {"status": outcome})
 
@@ -211,9 +218,12 @@ async def refresh(core: Core, tenant: Tenant, attempt_id: UUID, *, via: str = "r
         log.warning("tenant %s: attempt %s not read back: %s", tenant.slug, attempt_id, exc.message)
         return attempt
     async with tenant_transaction(core.engines, tenant, user_id) as conn:
-        await op.record_outcome(conn, attempt_id, payment, tenant_slug=tenant.slug, via=via, today=now.date(),
-                                zone=zone, user_id=user_id)
-        return await op.get_attempt(conn, attempt_id)
+        outcome = await op.record_outcome(conn, attempt_id, payment, tenant_slug=tenant.slug, via=via,
+                                          today=now.date(), zone=zone, user_id=user_id)
+        attempt = await op.get_attempt(conn, attempt_id)
+    if outcome == "credited":
+        await kick_cloud_fiscal(core, tenant)
+    return attempt
 
 
 async def payer_status(core: Core, tenant: Tenant, attempt_id: UUID) -> dict[str, Any]:
@@ -267,8 +277,11 @@ async def _send_refund(core: Core, tenant: Tenant, refund_id: UUID, *, user_id: 
                 from exc
         return
     async with tenant_transaction(core.engines, tenant, user_id) as conn:
-        if await op.record_refund(conn, refund_id, answer, today=now.date(), user_id=user_id) == "mismatch":
+        outcome = await op.record_refund(conn, refund_id, answer, today=now.date(), user_id=user_id)
+        if outcome == "mismatch":
             raise Conflict("Ответ ЮKassa не совпадает с возвратом: проверьте его в личном кабинете ЮKassa")
+    if outcome == "refunded":
+        await kick_cloud_fiscal(core, tenant)
 
 
 async def check(core: Core, tenant: Tenant, attempt_id: UUID, *, user_id: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from aquabill.platform.jobs import (  # noqa: F401  (imported for their @job reg
     billing,
     builtin,
     campaigns,
+    cloud_fiscal,
     csv_import,
     mail_poll,
     payments_allocation,

@@ -9,7 +9,8 @@ A request over the limit waits for a free slot at most `web_queue_ms` (first com
 must answer while the process is busy, and a socket is one long connection, not a request. Nor are the
 messengers' webhooks: Telegram and MAX bound their own concurrent deliveries per bot (Telegram's
 `max_connections` of `setWebhook`), the conversations' database work is bounded by `Conversations`, and a
-503 would only make the messenger deliver the update again later, which costs a subscriber seconds.
+503 would only make the messenger deliver the update again later, which costs a subscriber seconds. Nor are the
+cash desks' edge agents (`/edge/enroll`, `/edge/ws`): an agent enrolls once, then keeps one socket.
 
 A pure ASGI wrapper: the fast path is a counter check, no task, no allocation. Litestar builds the
 middleware once per route, so the limiter is one object per app (per process) shared by all the routes.
@@ -25,7 +26,7 @@ import msgspec
 from aquabill.platform.config import Settings
 from aquabill.platform.web.errors import OVERLOADED, RETRY_AFTER_SECONDS, error_body
 
-EXEMPT_PREFIXES = ("/health", "/bots/telegram/", "/bots/max/")
+EXEMPT_PREFIXES = ("/health", "/bots/telegram/", "/bots/max/", "/edge/")
 _BODY = msgspec.json.encode(error_body(*OVERLOADED))
 _START = {
     "type": "http.response.start",

@@ -24,7 +24,8 @@ from tests.integration.billing_core.api_helpers import Api, login_cookie
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=MOSCOW)
 TABLES = ("payee_requisites", "payment_agents", "payment_files", "payments", "payment_allocations", "jobs", "appeals",
           "telephonograms", "calls", "users", "divisions", "executors", "request_routes", "requests", "request_events",
-          "periods", "period_closes", "subscribers", "subscriber_links", "subscriber_inbox")
+          "periods", "period_closes", "subscribers", "subscriber_links", "subscriber_inbox", "cash_points", "cash_shifts",
+          "cash_receipts", "cash_orders", "counterparties", "contracts", "contract_points")
 
 
 def town(accounts: int, *, lived_in: bool = True):
@@ -64,7 +65,7 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
     nav = re.search(r"<nav>(.*?)</nav>", home.text, flags=re.S)
     assert nav is not None
     pages = re.findall(r'href="(/[^"]*)"', nav.group(1))
-    assert len(pages) == 16, pages
+    assert len(pages) == 22, pages
     for page in pages:
         r = await client.get(page)
         assert r.status_code == 200, (page, r.status_code)
@@ -78,6 +79,8 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
             assert 'name="reading_first_day" value="1"' in r.text and 'name="reading_last_day" value="31"' in r.text
         elif page == "/receipts/print":  # the month's printing is the person's to start: the form, then the list
             assert 'name="period"' in r.text and "Печать квитанций" in r.text
+        elif page == "/cash":  # the cashier's workstation: no shift is open until someone opens one
+            assert "Открыть смену" in r.text and "Касса № 1" in r.text
         elif page == "/bots":  # a settings form: no bot is connected in the demo
             assert "Telegram" in r.text and "MAX" in r.text
         else:
@@ -112,7 +115,8 @@ async def test_seeding_again_changes_nothing(core, demo):
     before = await counts(core, demo)
     async with tenant_transaction(core.engines, demo.tenant) as conn:
         assert await seed_lived_in(conn, now=NOW.replace(day=28)) == {
-            "requisites": 0, "bank_files": 0, "appeals": 0, "calls": 0, "requests": 0, "subscribers": 0}
+            "requisites": 0, "bank_files": 0, "appeals": 0, "calls": 0, "requests": 0, "subscribers": 0,
+            "cash_receipts": 0}
     assert await counts(core, demo) == before
 
 

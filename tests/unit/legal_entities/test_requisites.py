@@ -20,8 +20,15 @@ REAL_ACCOUNTS = [  # (BIC, settlement account)
 REAL_CORR = [("044525311", "30101810000000000311"), ("044525352", "30101810700000000352"),
              ("044525555", "30101810400000000555"), ("042202603", "30101810900000000603"),
              ("049205603", "30101810600000000603"), ("044525187", "30101810700000000187"),
-             ("044525232", "30101810600000000232"),
-             ("015402901", "40102810545370000046")]  # TOFK: the single treasury account
+             ("044525232", "30101810600000000232")]
+# Treasury bodies (TOFK, BIC 01…) and their single treasury accounts (ЕКС 40102…), as the recipients' banks of the
+# reference 1CClientBankExchange samples (sample3; sample5 ×4). The ЕКС is opened at a Bank of Russia division,
+# so its key is computed over "0" + BIC digits 5–6; all but the first fail a key over the BIC's last 3 digits.
+REAL_TREASURY_CORR = [("015402901", "40102810545370000046"),  # УФК по Орловской области
+                      ("010702101", "40102810345370000013"),  # УФК по Ставропольскому краю
+                      ("012520101", "40102810145370000026"),  # УФК по Иркутской области
+                      ("017501500", "40102810645370000062"),  # УФК по Челябинской области
+                      ("014030106", "40102810945370000005")]  # УФК по г. Санкт-Петербургу
 
 
 @pytest.mark.parametrize("inn", REAL_INN10 + REAL_INN12)
@@ -96,9 +103,28 @@ def test_real_settlement_accounts(bic, account):
     assert r.check_account(account, bic) == account
 
 
-@pytest.mark.parametrize(("bic", "account"), REAL_CORR)
+@pytest.mark.parametrize(("bic", "account"), REAL_CORR + REAL_TREASURY_CORR)
 def test_real_correspondent_accounts(bic, account):
     assert r.check_corr_account(account, bic) == account
+
+
+@pytest.mark.parametrize(("bic", "account"), REAL_TREASURY_CORR)
+def test_a_treasury_account_with_another_key_digit_is_refused(bic, account):
+    broken = account[:8] + str((int(account[8]) + 1) % 10) + account[9:]
+    with pytest.raises(Invalid) as exc:
+        r.check_corr_account(broken, bic)
+    assert (exc.value.field, exc.value.message) == (
+        "corr_account", f"Единый казначейский счёт «{broken}» не соответствует БИК {bic}: не сходится контрольный ключ")
+
+
+@pytest.mark.parametrize(("account", "other"), [
+    ("40102810545370000046", "012520101"), ("40102810345370000013", "017501500"),
+    ("40102810145370000026", "014030106"), ("40102810645370000062", "010702101"),
+    ("40102810945370000005", "015402901")])
+def test_a_treasury_account_does_not_fit_another_division(account, other):
+    """The real ЕКС against the BIC of a Treasury body whose digits 5–6 (the Bank of Russia division) differ."""
+    assert r.corr_account_problem(account, other) == (
+        f"Единый казначейский счёт «{account}» не соответствует БИК {other}: не сходится контрольный ключ")
 
 
 @pytest.mark.parametrize(("bic", "account", "field", "message"), [

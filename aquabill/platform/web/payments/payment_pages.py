@@ -28,6 +28,7 @@ from aquabill.billing_core.payments.queries import (
 )
 from aquabill.billing_core.payments.store import list_agents
 from aquabill.billing_core.registry.queries import account_by_number
+from aquabill.cash import fiscal as cash_fiscal
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web import forms
 from aquabill.platform.web.context import DEPS, Ctx, TenantScope
@@ -100,6 +101,8 @@ async def _payments_page(ctx: Ctx, *, filters: dict[str, str] | None = None, off
     except Invalid as exc:
         flt, message, error = PaymentFilter(), exc.message, True
     items, totals = await list_payments(ctx.conn, flt, limit=PAGE, offset=offset)
+    proof = await cash_fiscal.of_payments(ctx.conn, [p["id"] for p in items])  # the receipts that fiscalized them
+    items = [{**p, "fiscal": proof.get(p["id"], [])} for p in items]
     return Template("payments/payments.html", context=page_ctx(
         ctx, items=items, totals=totals, filters=filters, offset=offset, limit=PAGE, agents=await _agents(ctx),
         form=form or PaymentForm(paid_on=date.today().isoformat()), message=message, error=error,

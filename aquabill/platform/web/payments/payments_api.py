@@ -20,6 +20,7 @@ from litestar.params import Parameter
 from aquabill.base.errors import Conflict, Invalid, NotFound, found
 from aquabill.billing_core.payments import intake, store
 from aquabill.billing_core.periods import Period
+from aquabill.cash import fiscal as cash_fiscal
 from aquabill.channels.bank_files.importer import count_lines, import_payment_file, layout_from_json
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as jobs_store
@@ -199,7 +200,10 @@ async def unidentified(ctx: Ctx, q: Search = "", limit: Limit = 50, offset: Offs
 
 @get("/api/payments/{payment_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_payment(ctx: Ctx, payment_id: int) -> dict:
-    return await intake.get_payment(ctx.conn, payment_id)
+    """The payment and its fiscal proof (`fiscal`: the receipts that fiscalized it — FN, FD №, fiscal sign, when)."""
+    payment = await intake.get_payment(ctx.conn, payment_id)
+    payment["fiscal"] = (await cash_fiscal.of_payments(ctx.conn, [payment_id])).get(payment_id, [])
+    return payment
 
 
 @post("/api/payments/{payment_id:int}/storno", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=200)

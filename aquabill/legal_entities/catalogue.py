@@ -1,0 +1,77 @@
+"""The fixed vocabularies of counterparties and contracts with their Russian names (the same codes as the CHECK
+constraints of migration t0032), and the cleaning of what people type into a text field. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+from aquabill.base.errors import Invalid
+
+COUNTERPARTY_KINDS = {"org": "Организация", "ip": "Индивидуальный предприниматель"}
+# Federal Law 416-FZ of 07.12.2011 «О водоснабжении и водоотведении», art. 13 p. 6.2 (cold water) and art. 14
+# p. 6.2 (sewage): managing organisations, HOAs, housing cooperatives buying water for utility services pay
+# 1/300 of the Bank of Russia key rate per day of delay for days 1–90 and 1/130 from day 91 (no 30 days of grace,
+# unlike art. 155 of the Housing Code); p. 6.4 of both articles: every other subscriber pays 1/130 from the first
+# day. Both as amended by Federal Law 307-FZ of 03.11.2015, in force from 01.01.2016; stated as the author knows
+# the law — the stored pages searched on 2026-12-07 confirm only the 1/130 for organisations in general, so the
+# calculation step re-reads art. 13 and 14 before coding the fractions. The penalty calculation picks the
+# fractions by this category; the key rates and moratoria stay in billing_core/penalties.
+PENALTY_CATEGORIES = {"management_company": "Управляющая организация, ТСЖ, ЖСК (1/300, с 91-го дня 1/130)",
+                      "other": "Прочие абоненты (1/130)"}
+CONTRACT_KINDS = {"cold_water": "Холодное водоснабжение", "sewage": "Водоотведение",
+                  "combined": "Холодное водоснабжение и водоотведение", "stormwater": "Поверхностные сточные воды"}
+CONTRACT_STATUSES = {"draft": "Проект", "active": "Действует", "terminated": "Расторгнут"}
+# which status may follow which (a terminated contract stays terminated: a new contract is signed instead)
+STATUS_MOVES = {"draft": ("active", "terminated"), "active": ("terminated",), "terminated": ()}
+VAT_MODES = {"vat": "С НДС", "no_vat": "Без НДС"}
+POINT_KINDS = {"supply": "Водопроводный ввод", "discharge": "Канализационный выпуск"}
+# the point kinds a contract of each kind may have
+POINT_KINDS_OF = {"cold_water": ("supply",), "sewage": ("discharge",), "combined": ("supply", "discharge"),
+                  "stormwater": ("discharge",)}
+# the billing service a point's meter measures (services.code of migration t0003)
+METER_SERVICE_OF = {"supply": "cold_water", "discharge": "sewage"}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]+")
+
+
+def clean(value: object, *, field: str, what: str, limit: int = 500, required: bool = False,
+          multiline: bool = False) -> str:
+    """A text field: control characters dropped, spaces trimmed (line breaks kept only when `multiline`),
+    at most `limit` characters; empty and `required` → a refusal naming `what`."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    text = _CONTROL.sub("", text)
+    if not multiline:
+        text = _LINE_BREAKS.sub(" ", text)
+    text = text.strip()
+    if required and not text:
+        raise Invalid(f"Укажите {what}", field=field)
+    if len(text) > limit:
+        raise Invalid(f"{what[:1].upper()}{what[1:]}: не более {limit} знаков, указано {len(text)}", field=field)
+    return text
+
+
+def choice(value: object, options: dict[str, str], *, field: str, what: str) -> str:
+    """One of the codes of `options`; anything else is refused with the list of the Russian names."""
+    if isinstance(value, str) and value in options:
+        return value
+    listed = "; ".join(f"{code} — {name}" for code, name in options.items())
+    raise Invalid(f"{what}: допустимые значения — {listed}", field=field)
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^[0-9+()\-\s.,;доб]{5,32}$")
+
+
+def email(value: object, *, field: str = "email") -> str:
+    text = clean(value, field=field, what="адрес эл. почты", limit=254)
+    if text and not _EMAIL.match(text):
+        raise Invalid(f"Адрес эл. почты «{text}» указан неверно", field=field)
+    return text
+
+
+def phone(value: object, *, field: str = "phone") -> str:
+    text = clean(value, field=field, what="телефон", limit=32)
+    if text and (not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 5):
+        raise Invalid(f"Телефон «{text}»: цифры, «+», скобки, дефисы, не более 32 знаков", field=field)
+    return text
