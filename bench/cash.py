@@ -11,8 +11,9 @@ with a one-time code (POST /edge/enroll), then `aquabill-edge run` in its own pr
 
 Printed:
 1. the simulator's bare command rate: short-status (10h) commands per second through the driver;
-2. baseline — the register's own speed: `--direct` one-line cash receipts straight through the driver
-   (`ShtrihRegister.sale`, no server, no journal), receipts per minute;
+2. baseline — the register's own speed: the first `--direct` of the receipts queued in 3 (their payloads, as the
+   agent reads them) printed straight through the driver (`ShtrihRegister.sale`; no server, no journal, no
+   WebSocket) on a fresh simulator, receipts per minute;
 3. drain: `--receipts` cash sales made at the desk (payment, receipt, queued command) while the agent is
    offline; then the agent starts: the time until every receipt is fiscalized, receipts per minute and the
    ratio to the baseline (goal: the queue drains at the register's own speed, a ratio near 1);
@@ -45,7 +46,7 @@ from sqlalchemy import text
 
 from aquabill.cash import agents, sales, shifts
 from aquabill.devserver.services import free_port
-from aquabill.edge_agent.shtrih.commands import Item, ReceiptSpec
+from aquabill.edge_agent.payloads import receipt as receipt_payload
 from aquabill.edge_agent.shtrih.driver import ShtrihRegister
 from aquabill.edge_agent.shtrih.simulator import bare_command_rate
 from aquabill.tenants.context import tenant_transaction
@@ -78,19 +79,17 @@ def stop(proc: subprocess.Popen | None) -> None:
             proc.kill()
 
 
-def direct_rate(link: Path, baud: int, n: int) -> float:
-    """Receipts per minute straight through the driver: open the shift, `n` one-line cash receipts."""
+def direct_rate(link: Path, baud: int, payloads: list[dict]) -> float:
+    """Receipts per minute straight through the driver: the same receipts (the queued commands' payloads, as
+    the agent turns them into a ReceiptSpec) with no server, journal or WebSocket."""
+    specs = [receipt_payload(p).spec for p in payloads]
     with ShtrihRegister(str(link), baud) as register:
         if not register.status().shift_open:
             register.open_shift("Бенчмарк")
         started = time.perf_counter()
-        for i in range(n):
-            amount = Decimal("100.00") + Decimal(i) / 100
-            register.sale(ReceiptSpec(operation=1, items=(Item(
-                name=f"Холодное водоснабжение, л/с {i:08d}", price=amount, quantity=Decimal(1), amount=amount,
-                vat=11, subject=4, method=4, measure=0),), cash=amount, electronic=Decimal(0), tax_system=1,
-                cashier_name="Бенчмарк"))
-        return n * 60 / (time.perf_counter() - started)
+        for spec in specs:
+            register.sale(spec)
+        return len(specs) * 60 / (time.perf_counter() - started)
 
 
 def agent_proc(config: Path, log: Path) -> subprocess.Popen:
@@ -151,16 +150,6 @@ async def main() -> None:
         tenant = await create_tenant(engines, SLUG, "Бенчмарк", seed=demo_seeder("admin", "admin12345"))
         print(f"Server: {server.describe()}; line {args.baud} baud, printing {args.print_delay} s a document")
 
-        # 1–2. the simulator alone
-        probe, link, _ = start_simulator(tmp, "probe", args.baud, args.print_delay)
-        try:
-            bare = await asyncio.to_thread(bare_command_rate, str(link), 300, args.baud)
-            direct = await asyncio.to_thread(direct_rate, link, args.baud, args.direct)
-        finally:
-            stop(probe)
-        print(f"1. simulator, bare short-status commands: {bare:,.0f}/s")
-        print(f"2. baseline, {args.direct} receipts straight through the driver: {direct:,.1f} receipts/min")
-
         # 3. the product: serve, a cash point, its agent enrolled with a code
         port = free_port()
         serve = start_serve(db_url, redis_url, port, 1)
@@ -195,6 +184,22 @@ async def main() -> None:
         t0 = time.perf_counter()
         keys = await queue_sales(engines, tenant, point_id, user_id, args.receipts, 0)
         queued = time.perf_counter() - t0
+
+        # 1–2. the simulator alone, with the same receipts
+        async with tenant_transaction(engines, tenant) as conn:
+            payloads = [r.payload for r in (await conn.execute(text(
+                "SELECT payload FROM edge_commands WHERE kind = 'receipt' ORDER BY id LIMIT :n"),
+                {"n": args.direct})).all()]
+        items = sum(len(p["items"]) for p in payloads) / len(payloads)
+        probe, probe_link, _ = start_simulator(tmp, "probe", args.baud, args.print_delay)
+        try:
+            bare = await asyncio.to_thread(bare_command_rate, str(probe_link), 300, args.baud)
+            direct = await asyncio.to_thread(direct_rate, probe_link, args.baud, payloads)
+        finally:
+            stop(probe)
+        print(f"1. simulator, bare short-status commands: {bare:,.0f}/s")
+        print(f"2. baseline, the first {len(payloads)} of these receipts ({items:.1f} items each on average) straight "
+              f"through the driver: {direct:,.1f} receipts/min")
         started = time.perf_counter()
         agent = agent_proc(config, log)
         done = await wait_done(engines, tenant, keys, within=3600)
@@ -216,7 +221,8 @@ async def main() -> None:
         agent = None
         stop(sim)
         sim = None
-        documents = json.loads(state.read_text(encoding="utf-8"))["documents"]
+        documents = [json.loads(line) for line in
+                     state.with_name(state.name + ".documents.jsonl").read_text(encoding="utf-8").splitlines()]
         printed = Counter(d["amount"] for d in documents if d["type"] == 3)
         wanted = {10000 + i for i in range(args.receipts, 2 * args.receipts)}  # kopecks of the second batch
         duplicated = sum(printed[a] - 1 for a in wanted if printed[a] > 1)

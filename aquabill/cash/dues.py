@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import NotFound
 from aquabill.billing_core.payments.balances import account_balance
+from aquabill.billing_core.payments.cover import cover
 from aquabill.billing_core.penalties.store import account_penalties
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.receipts import build_receipt
@@ -68,26 +69,13 @@ class Dues:
 
 def split(dues: Dues, amount: Decimal) -> list[Part]:
     """The parts of one payment of `amount` (see the module's order); they add up to `amount` exactly."""
-    skip, left = max(dues.advance, ZERO), amount
-    parts: list[Part] = []
-
-    def take(debt: Decimal) -> Decimal:
-        nonlocal skip, left
-        used = min(skip, debt)
-        skip -= used
-        part = min(debt - used, left)
-        left -= part
-        return part
-
-    for line in dues.lines:
-        part = take(line.debt)
-        if part > 0:
-            parts.append(Part(SERVICE, part, line.month, line.service_id, line.service_name))
-    penalty = take(max(dues.penalty, ZERO))
-    if penalty > 0:
-        parts.append(Part(PENALTY, penalty))
-    if left > 0:
-        parts.append(Part(ADVANCE, left))
+    paid = cover([line.debt for line in dues.lines], dues.penalty, dues.advance, amount)
+    parts = [Part(SERVICE, part, line.month, line.service_id, line.service_name)
+             for line, part in zip(dues.lines, paid.debts, strict=True) if part > 0]
+    if paid.penalty > 0:
+        parts.append(Part(PENALTY, paid.penalty))
+    if paid.advance > 0:
+        parts.append(Part(ADVANCE, paid.advance))
     return parts
 
 

@@ -65,7 +65,8 @@ async def refund_storno(conn: AsyncConnection, refund_receipt: dict[str, Any]) -
         payment = await intake.get_payment(conn, payment_id)
         if payment["status"] in intake.LIVE:
             await intake.storno_payment(conn, payment_id, note=f"Возврат по чеку № {sale['id']} "
-                                                               f"(чек возврата № {refund_receipt['id']})")
+                                                               f"(чек возврата № {refund_receipt['id']})",
+                                        fiscal_refund=True)
             done.append(payment_id)
     return done
 

@@ -193,7 +193,8 @@ async def cancel(conn: AsyncConnection, receipt_id: int, *, user_id: int) -> dic
         for payment_id in receipts.payment_ids(receipt):
             payment = await intake.get_payment(conn, payment_id)
             if payment["status"] in intake.LIVE:
-                await intake.storno_payment(conn, payment_id, note=f"Отмена чека № {receipt_id}: чек не пробит")
+                await intake.storno_payment(conn, payment_id, note=f"Отмена чека № {receipt_id}: чек не пробит",
+                                             fiscal_refund=True)
     await conn.execute(text("UPDATE cash_receipts SET status = 'cancelled' WHERE id = :id"), {"id": receipt_id})
     return await receipts.get_receipt(conn, receipt_id)
 

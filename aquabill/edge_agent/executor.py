@@ -264,51 +264,58 @@ class Executor:
     # --- shifts ---
 
     def open_shift(self, entry: Entry) -> dict:
-        name, inn = payloads.cashier(entry.payload)
+        return self._shift_command(entry, DOC_SHIFT_OPEN, self._open_shift)
+
+    def close_shift(self, entry: Entry) -> dict:
+        return self._shift_command(entry, DOC_SHIFT_CLOSE, self._close_shift)
+
+    def _shift_command(self, entry: Entry, doc_type: int, act: Callable) -> dict:
+        """What opening and closing a shift share: a stored result is returned again; a document of `doc_type`
+        the register already made for this command (a crash after it) is the result, `recovered`; otherwise
+        `act(entry, reg, fn, doc, cashier)` decides, and fiscalizes through `_fiscalize`. The cashier is read
+        first: a bad payload is refused before the register is asked anything."""
+        cashier = payloads.cashier(entry.payload)
         stored = self._stored(entry)
         if stored is not None:
             return stored
         reg = self.register()
         fn = reg.fn_status()
-        doc = self._scan(reg, entry.op_key, lambda d: d.doc_type == DOC_SHIFT_OPEN)
+        doc = self._scan(reg, entry.op_key, lambda d: d.doc_type == doc_type)
+        return act(entry, reg, fn, doc, cashier)
+
+    def _fiscalize(self, entry: Entry, fn, make: Callable):
+        """Journal that a fiscal document is being made (so a crash is recovered from the register), make it."""
+        self.journal.set_state(entry.id, "fiscal_started", fiscal_from=fn.last_fd, fiscal_open=True)
+        made = make()
+        self.journal.resolve_fiscal(entry.op_key)
+        return made
+
+    @staticmethod
+    def _shift_result(doc, shift_number: int, fn, *, recovered: bool, **extra) -> dict:
+        return {"shift_number": shift_number, "fd_number": doc.fd_number, "fiscal_sign": doc.fiscal_sign,
+                "fiscal_at": _iso(doc.at), "fn_number": fn.fn_number, **extra, "recovered": recovered}
+
+    def _open_shift(self, entry: Entry, reg, fn, doc, cashier: tuple[str, str]) -> dict:
         is_open, shift_number, _ = reg.shift_params()
         if doc is not None:
-            return {"shift_number": doc.shift_number or shift_number, "fd_number": doc.fd_number,
-                    "fiscal_sign": doc.fiscal_sign, "fiscal_at": _iso(doc.at), "fn_number": fn.fn_number,
-                    "already_open": False, "recovered": True}
+            return self._shift_result(doc, doc.shift_number or shift_number, fn, already_open=False, recovered=True)
         if is_open:
             return {"shift_number": shift_number, "fd_number": None, "fiscal_sign": None, "fiscal_at": None,
                     "fn_number": fn.fn_number, "already_open": True, "recovered": False}
-        self.journal.set_state(entry.id, "fiscal_started", fiscal_from=fn.last_fd, fiscal_open=True)
-        opened = reg.open_shift(name, inn)
-        self.journal.resolve_fiscal(entry.op_key)
-        return {"shift_number": opened.shift_number, "fd_number": opened.fd_number,
-                "fiscal_sign": opened.fiscal_sign, "fiscal_at": _iso(opened.at), "fn_number": fn.fn_number,
-                "already_open": False, "recovered": False}
+        opened = self._fiscalize(entry, fn, lambda: reg.open_shift(*cashier))
+        return self._shift_result(opened, opened.shift_number, fn, already_open=False, recovered=False)
 
-    def close_shift(self, entry: Entry) -> dict:
-        name, inn = payloads.cashier(entry.payload)
-        stored = self._stored(entry)
-        if stored is not None:
-            return stored
-        reg = self.register()
-        fn = reg.fn_status()
-        doc = self._scan(reg, entry.op_key, lambda d: d.doc_type == DOC_SHIFT_CLOSE)
+    def _close_shift(self, entry: Entry, reg, fn, doc, cashier: tuple[str, str]) -> dict:
         if doc is not None:
-            return {"shift_number": doc.shift_number, "fd_number": doc.fd_number, "fiscal_sign": doc.fiscal_sign,
-                    "fiscal_at": _iso(doc.at), "fn_number": fn.fn_number, "recovered": True}
+            return self._shift_result(doc, doc.shift_number, fn, recovered=True)
         is_open, shift_number, _ = reg.shift_params()
         if not is_open:
             return {"already_closed": True, "shift_number": shift_number}
         if reg.status().receipt_open:
             log.warning("a receipt is open while closing the shift: cancelling it (88h)")
             reg.cancel_receipt()
-        self.journal.set_state(entry.id, "fiscal_started", fiscal_from=fn.last_fd, fiscal_open=True)
-        closed = reg.close_shift(name, inn)
-        self.journal.resolve_fiscal(entry.op_key)
-        return {"shift_number": closed.shift_number, "fd_number": closed.fd_number,
-                "fiscal_sign": closed.fiscal_sign, "fiscal_at": _iso(closed.at), "fn_number": fn.fn_number,
-                "recovered": False}
+        closed = self._fiscalize(entry, fn, lambda: reg.close_shift(*cashier))
+        return self._shift_result(closed, closed.shift_number, fn, recovered=False)
 
     # --- the rest ---
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from aquabill.base.errors import Invalid
+from aquabill.billing_core.payments.cover import cover
 from aquabill.billing_core.registry.phones import normalise_phone
 from aquabill.subscribers.acquirer import Receipt, ReceiptItem
 
@@ -133,27 +134,16 @@ def advance_vat(vat: str) -> str:
 def receipt_items(due: Due, amount: Decimal, vat_for: Callable[[str], str]) -> tuple[ReceiptItem, ...]:
     """The receipt's lines of a payment of `amount` to an account owing `due` (see the module's rule).
     `vat_for(service_code)` gives a service's rate ("" for the advance line: the default rate)."""
-    skip, left = max(due.advance, ZERO), amount
+    paid = cover([line.debt for line in due.lines], due.penalty, due.advance, amount)
     by_service: dict[str, list] = {}  # code → [name, sum], in the order first covered
-
-    def take(debt: Decimal) -> Decimal:
-        nonlocal skip, left
-        used = min(skip, debt)
-        skip -= used
-        part = min(debt - used, left)
-        left -= part
-        return part
-
-    for line in due.lines:
-        part = take(line.debt)
+    for line, part in zip(due.lines, paid.debts, strict=True):
         if part > 0:
             by_service.setdefault(line.service, [line.service_name, ZERO])[1] += part
     items = [ReceiptItem(_cut(name), total, vat_for(code)) for code, (name, total) in by_service.items()]
-    penalty = take(max(due.penalty, ZERO))
-    if penalty > 0:
-        items.append(ReceiptItem(PENALTY_TEXT, penalty, "none", "full_payment", "another"))
-    if left > 0:
-        items.append(ReceiptItem(ADVANCE_TEXT, left, advance_vat(vat_for("")), "advance", "payment"))
+    if paid.penalty > 0:
+        items.append(ReceiptItem(PENALTY_TEXT, paid.penalty, "none", "full_payment", "another"))
+    if paid.advance > 0:
+        items.append(ReceiptItem(ADVANCE_TEXT, paid.advance, advance_vat(vat_for("")), "advance", "payment"))
     return tuple(items)
 
 

@@ -258,11 +258,17 @@ async def get_payment(conn: AsyncConnection, payment_id: int) -> dict[str, Any]:
     return await _get(conn, payment_id)
 
 
-async def storno_payment(conn: AsyncConnection, payment_id: int, *, note: str = "") -> dict[str, Any]:
-    """The payment reversed: status storno (the row stays), its allocations removed, the account reallocated."""
+async def storno_payment(conn: AsyncConnection, payment_id: int, *, note: str = "",
+                         fiscal_refund: bool = False) -> dict[str, Any]:
+    """The payment reversed: status storno (the row stays), its allocations removed, the account reallocated.
+    A payment taken with a fiscal receipt (at the cash desk, or fiscalized in the cloud) goes back only with a
+    refund receipt (54-FZ art. 1.2): only the cash desk's refund and cancel (`fiscal_refund`) may storno it."""
     p = await _get(conn, payment_id, lock=True)
     if p["status"] not in LIVE:
         raise Conflict(f"Платёж уже {'сторнирован' if p['status'] == 'storno' else 'откатан'}")
+    if not fiscal_refund and await store.has_fiscal_receipt(conn, payment_id):
+        raise Conflict("Платёж принят с кассовым чеком: вернуть его можно только чеком возврата — на рабочем месте "
+                       "кассира («Возврат») или возвратом онлайн-оплаты")
     await store.set_status(conn, payment_id, status="storno", reason=note or "Сторно")
     await store.delete_allocations(conn, [payment_id])
     await allocate(conn, [p["account_id"]] if p["status"] == "identified" else [])

@@ -378,3 +378,12 @@ async def meters_of_accounts(conn: AsyncConnection, account_ids: list[int], seri
         "SELECT id, account_id, serial, installed_on, removed_on FROM meters "
         "WHERE account_id = ANY(CAST(:a AS int[])) AND serial = ANY(CAST(:s AS text[])) ORDER BY installed_on, id"),
         {"a": account_ids, "s": serials})).all()
+
+
+async def has_fiscal_receipt(conn: AsyncConnection, payment_id: int) -> bool:
+    """Whether the payment was taken with a fiscal receipt: printed (payment_fiscal, #15) or being printed at the
+    cash desk (a cash receipt not failed or cancelled)."""
+    return bool((await conn.execute(text("""
+        SELECT EXISTS (SELECT 1 FROM payment_fiscal WHERE payment_id = :p AND operation = 'sale')
+            OR EXISTS (SELECT 1 FROM cash_receipts WHERE payment_id = :p AND operation = 'sale'
+                       AND status IN ('pending', 'printing', 'done'))"""), {"p": payment_id})).scalar())

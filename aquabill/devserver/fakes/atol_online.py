@@ -33,14 +33,13 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aquabill.devserver.fakes.http import AsgiServer, read_body, respond
+from aquabill.devserver.fakes.http import AsgiServer, ThreadServed, read_body, respond
 
 PREFIX = "/possystem/v5/"
 MSK = ZoneInfo("Europe/Moscow")
@@ -190,7 +189,9 @@ def check_receipt(body: dict[str, Any]) -> list[str]:
     return bad
 
 
-class FakeAtolOnline:
+class FakeAtolOnline(ThreadServed):
+    thread_name, title = "fake-atol-online", "the fake ATOL Online"
+
     def __init__(self, *, polls_before_done: int = 1) -> None:
         self.polls_before_done = polls_before_done
         self.groups: dict[str, Group] = {}
@@ -260,37 +261,6 @@ class FakeAtolOnline:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> FakeAtolOnline:
-        """Serve from a thread with its own event loop; returns once it listens."""
-        started = threading.Event()
-        loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start(host, port))
-            started.set()
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="fake-atol-online", daemon=True)
-        self._thread.start()
-        if not started.wait(15):
-            raise RuntimeError("the fake ATOL Online did not start")
-        return self
-
-    def stop_thread(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self.stop(), loop).result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(15)
-        self._thread = None
-
-    async def _here(self, coro: Awaitable[Any]) -> Any:
-        if self._loop is None or asyncio.get_running_loop() is self._loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     # ---- ASGI --------------------------------------------------------------------------------------------------
 

@@ -1,12 +1,16 @@
 """What the local fakes share: a uvicorn server for an ASGI callable on the current loop, the few HTTP
-helpers they need (aiohttp is not used), and the base of a fake that is served and posts to webhooks."""
+helpers they need (aiohttp is not used), the base of a fake that is served and posts to webhooks, and the
+mixin that serves a fake from a thread with its own event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections.abc import Awaitable
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any, Self
 
 import httpx
 import uvicorn
@@ -120,3 +124,53 @@ class ServedFake:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+
+class ThreadServed:
+    """Serve a fake from a thread with its own event loop (the dev server, and tests whose app client blocks the
+    test's loop). The fake has `async start(host, port)` that sets `self._loop` to the loop it serves on, and
+    `async stop()`; it names its thread (`thread_name`) and itself in the start-up error (`title`)."""
+
+    thread_name = "fake"
+    title = "the fake"
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Self:
+        """Serve from a thread with its own event loop; returns once it listens."""
+        started = threading.Event()
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start(host, port))
+            started.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name=self.thread_name, daemon=True)
+        self._thread.start()
+        if not started.wait(15):
+            raise RuntimeError(f"{self.title} did not start")
+        return self
+
+    def stop_thread(self) -> None:
+        """Stop a fake started with `start_in_thread`."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.stop(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(15)
+        self._thread = None
+
+    async def _here(self, coro: Awaitable[Any]) -> Any:
+        """Run `coro` on the fake's own loop (it may serve from a thread of its own) and wait for it here."""
+        if self._loop is None or asyncio.get_running_loop() is self._loop:
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))

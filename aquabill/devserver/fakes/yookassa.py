@@ -43,6 +43,7 @@ from urllib.parse import parse_qs
 import httpx
 import uvicorn
 
+from aquabill.devserver.fakes.http import ThreadServed
 from aquabill.devserver.fakes.yookassa_checks import (
     Refused,
     check_receipt,
@@ -86,7 +87,9 @@ class _Failure:
     processed: bool
 
 
-class FakeYooKassa:
+class FakeYooKassa(ThreadServed):
+    thread_name, title = "fake-yookassa", "the fake ЮKassa"
+
     def __init__(self, *, notify: str = "after", late_seconds: float = 1.0, retry_seconds: float = 0.2,
                  max_retries: int = 5, deliver: Deliver | None = None) -> None:
         self.shops: dict[str, Shop] = {}
@@ -158,39 +161,6 @@ class FakeYooKassa:
             self._server.should_exit = True
             await self._serving
         self._server = self._serving = None
-
-    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> FakeYooKassa:
-        """Serve from a thread with its own event loop (the dev server); returns once it listens."""
-        started = threading.Event()
-        loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start(host, port))
-            started.set()
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="fake-yookassa", daemon=True)
-        self._thread.start()
-        if not started.wait(15):
-            raise RuntimeError("the fake ЮKassa did not start")
-        return self
-
-    def stop_thread(self) -> None:
-        """Stop a fake started with `start_in_thread`."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self.stop(), loop).result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(15)
-        self._thread = None
-
-    async def _here(self, coro: Awaitable[Any]) -> Any:
-        """Run `coro` on the fake's own loop (it may serve from a thread of its own) and wait for it here."""
-        if self._loop is None or asyncio.get_running_loop() is self._loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     async def settle(self) -> None:
         """Wait until every notification scheduled so far has been delivered (or given up); wrap it in

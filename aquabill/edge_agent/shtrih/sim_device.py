@@ -6,7 +6,9 @@ number, the FD counter, fiscal signs (a deterministic hash of the document's dat
 counters, the documents (type, FD, FP, time, operation, amount, shift, items and tags) and the cash drawer.
 It refuses what a register refuses (wrong mode 0x73, bad password 0x4F, payment below the total 0x45,
 zero total 0x8E, shift over 24 h 0x4E, no paper 0x6B, …) with the codes of `errors.py`. The state is
-written atomically (temp file + os.replace) after every change, so a killed simulator continues.
+written atomically (temp file + os.replace) after every change, so a killed simulator continues; the fiscal
+documents go to an append-only JSON-lines file beside it (`<state>.documents.jsonl`, each line written and
+fsynced as the document is made), so the per-command save stays small however many documents there are.
 Layouts are those `commands.py` builds and parses (NOTES-shtrih.md §2).
 """
 
@@ -50,7 +52,7 @@ class _Refuse(Exception):
 def _new_state(fn_number: str) -> dict[str, Any]:
     return {"version": 1, "fn_number": fn_number, "serial": 12345678, "inn": 7700000000, "fd": 0,
             "shift": {"open": False, "number": 0, "opened_at": None, "receipts": 0},
-            "pending": None, "pending_tags": [], "receipt": None, "cash": 0, "doc_number": 0, "documents": []}
+            "pending": None, "pending_tags": [], "receipt": None, "cash": 0, "doc_number": 0}
 
 
 class SimDevice:
@@ -59,13 +61,32 @@ class SimDevice:
     def __init__(self, state_path: str | os.PathLike[str], *, fn_number: str = DEFAULT_FN,
                  clock: Callable[[], datetime] = datetime.now) -> None:
         self.path = Path(state_path)
+        self.docs_path = self.path.with_name(self.path.name + ".documents.jsonl")
         self.clock = clock
         self.paper = True
+        self.docs: list[dict[str, Any]] = []
         if self.path.exists():
             self.state = json.loads(self.path.read_text(encoding="utf-8"))
+            if self.docs_path.exists():
+                self.docs = [json.loads(line) for line in self.docs_path.read_text(encoding="utf-8").splitlines()
+                             if line.strip()]
+            for doc in self.state.pop("documents", []):  # an older state file kept them inline
+                self._append(doc)
+            if self.docs and self.docs[-1]["fd"] > self.state["fd"]:  # killed between the document and the state
+                self.state["fd"] = self.docs[-1]["fd"]
+                self.state.update(receipt=None, pending=None, pending_tags=[])
+            self._save()
         else:
             self.state = _new_state(fn_number)
+            self.docs_path.unlink(missing_ok=True)
             self._save()
+
+    def _append(self, doc: dict[str, Any]) -> None:
+        with open(self.docs_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.docs.append(doc)
 
     # --- persistence and views ----------------------------------------------------------------------
 
@@ -78,7 +99,7 @@ class SimDevice:
         os.replace(tmp, self.path)
 
     def documents(self) -> list[dict[str, Any]]:
-        return json.loads(json.dumps(self.state["documents"]))
+        return json.loads(json.dumps(self.docs))
 
     def mode(self) -> int:
         if self.state["receipt"] is not None:
@@ -149,7 +170,7 @@ class SimDevice:
             f"{self.state['fn_number']}|{doc['fd']}|{doc_type}|{doc['at']}|{fields.get('operation')}|"
             f"{fields.get('amount')}|{doc['shift']}".encode()).digest()
         doc["fp"] = int.from_bytes(digest[:4], "big")
-        self.state["documents"].append(doc)
+        self._append(doc)
         return doc
 
     def _open_shift(self) -> dict[str, Any]:
@@ -208,7 +229,7 @@ def _shift_params(dev: SimDevice, operator: int, data: bytes) -> bytes:
 
 def _find(dev: SimDevice, operator: int, data: bytes) -> bytes:
     number = frames.from_le(data, 0, 4)
-    doc = next((d for d in dev.state["documents"] if d["fd"] == number), None)
+    doc = next((d for d in reversed(dev.docs) if d["fd"] == number), None)
     if doc is None:
         raise _Refuse(0x08)  # FN: no requested data
     head = (bytes([doc["type"], 1 if doc["ofd"] else 0]) + frames.dt(datetime.fromisoformat(doc["at"]))
@@ -349,7 +370,7 @@ def _cancel(dev: SimDevice, operator: int, data: bytes) -> bytes:
 
 def _duplicate(dev: SimDevice, operator: int, data: bytes) -> bytes:
     dev._need_mode(2, 3, 4)
-    if not dev.state["documents"]:
+    if not dev.docs:
         raise _Refuse(0x56)
     return bytes([operator])
 

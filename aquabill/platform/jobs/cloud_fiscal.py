@@ -21,11 +21,11 @@ from aquabill.cash import cloud
 from aquabill.channels.cloud_fiscal.runner import process_tenant
 from aquabill.platform.jobs import store
 from aquabill.platform.jobs.context import JobContext
+from aquabill.platform.jobs.each_tenant import each_active_tenant
 from aquabill.platform.jobs.registry import job
 from aquabill.platform.jobs.service import enqueue
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
-from aquabill.tenants import registry
 from aquabill.tenants.context import Tenant, tenant_transaction
 
 log = logging.getLogger(__name__)
@@ -68,21 +68,9 @@ async def sweep_tenant(core: Core, tenant: Tenant) -> dict[str, int]:
 
 
 async def sweep_all_tenants(core: Core) -> dict[str, int]:
-    async with core.engines.control.connect() as conn:
-        tenants, _ = await registry.list_tenants(conn)
-    totals = {"tenants": 0, "failed": 0, "done": 0}
-    for tenant in tenants:
-        if tenant.status != "active":
-            continue
-        try:
-            stats = await sweep_tenant(core, tenant)
-        except Exception:
-            totals["failed"] += 1
-            log.exception("cloud fiscalization sweep of tenant %s failed", tenant.slug)
-            continue
-        totals["tenants"] += 1
-        totals["done"] += stats.get("done", 0)
-    return totals
+    results, failed = await each_active_tenant(core, lambda tenant: sweep_tenant(core, tenant),
+                                               "cloud fiscalization sweep")
+    return {"tenants": len(results), "failed": failed, "done": sum(stats.get("done", 0) for stats in results)}
 
 
 async def cloud_fiscal_cron(ctx: dict[str, Any]) -> dict[str, int]:

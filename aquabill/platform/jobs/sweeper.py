@@ -23,10 +23,10 @@ from uuid import UUID
 from arq.cron import CronJob, cron
 
 from aquabill.platform.jobs import store
+from aquabill.platform.jobs.each_tenant import each_active_tenant
 from aquabill.platform.jobs.service import enqueue
 from aquabill.platform.realtime import publish
 from aquabill.platform.state import Core
-from aquabill.tenants import registry
 from aquabill.tenants.context import Tenant, tenant_transaction
 
 log = logging.getLogger(__name__)
@@ -79,22 +79,9 @@ async def sweep_tenant(core: Core, tenant: Tenant, *, requeue_after: timedelta =
 
 
 async def sweep_all_tenants(core: Core) -> dict[str, int]:
-    async with core.engines.control.connect() as conn:
-        tenants, _ = await registry.list_tenants(conn)
-    totals = {"tenants": 0, "errors": 0, "failed": 0, "requeued": 0}
-    for tenant in tenants:
-        if tenant.status != "active":
-            continue
-        try:
-            stats = await sweep_tenant(core, tenant)
-        except Exception:
-            totals["errors"] += 1
-            log.exception("job sweep of tenant %s failed", tenant.slug)
-            continue
-        totals["tenants"] += 1
-        totals["failed"] += stats["failed"]
-        totals["requeued"] += stats["requeued"]
-    return totals
+    results, errors = await each_active_tenant(core, lambda tenant: sweep_tenant(core, tenant), "job sweep")
+    return {"tenants": len(results), "errors": errors, "failed": sum(stats["failed"] for stats in results),
+            "requeued": sum(stats["requeued"] for stats in results)}
 
 
 async def jobs_sweep_cron(ctx: dict[str, Any]) -> dict[str, int]:

@@ -58,6 +58,11 @@ async def test_import_bill_export(client, make_tenant, worker, settings):
     # search by meter serial (prefix) finds the metered account only
     found = (await client.get("/api/accounts", params={"q": "ОЗ-"}, headers=h)).json()
     assert [a["number"] for a in found["items"]] == ["500002"] and found["total"] == 1
+    # by address as people type it: a street, a house and a flat
+    for q, numbers in (("ул. Озёрная, д. 5, кв. 2", ["500002"]), ("Озёрная 5-1", ["500001"]),
+                       ("Озёрная, д. 5", ["500001", "500002"]), ("Озёрная 7", [])):
+        found = (await client.get("/api/accounts", params={"q": q}, headers=h)).json()
+        assert [a["number"] for a in found["items"]] == numbers, q
 
     # one account answers at once: 1 person by norm
     r = await client.post("/api/billing/runs", headers=h, json={"period": "2024-04", "scope": "account",

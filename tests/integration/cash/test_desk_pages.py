@@ -13,17 +13,7 @@ import pytest
 
 from aquabill.channels.print.code128 import receipt_barcode
 from tests.integration.billing_core.api_helpers import login_cookie
-from tests.integration.cash.desk_support import Desk, cashier_cookie, fiscal, seed
-
-
-@pytest.fixture
-async def tenant(make_tenant):
-    return await make_tenant(seed=seed)
-
-
-@pytest.fixture
-def desk(core, tenant) -> Desk:
-    return Desk(core, tenant)
+from tests.integration.cash.desk_support import cashier_cookie, fiscal
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from aquabill.cash import commands
 from aquabill.channels.edge.gateway import Disconnected, Gateway
 from aquabill.platform import realtime
-from aquabill.platform.realtime import Hub
 from aquabill.tenants.context import tenant_transaction
 from tests.integration.cash.test_edge_gateway import enrolled, row
 
@@ -65,14 +64,6 @@ class MemoryTransport:
 @pytest.fixture(scope="module")
 async def tenant(make_tenant):
     return await make_tenant()
-
-
-@pytest.fixture
-async def hub(core):
-    h = Hub(core.redis, core.keys)
-    await h.start()
-    yield h
-    await h.stop()
 
 
 async def _session(core, hub, client, tenant, apply):

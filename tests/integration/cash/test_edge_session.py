@@ -11,7 +11,6 @@ import pytest
 
 from aquabill.cash import commands
 from aquabill.channels.edge.gateway import Gateway
-from aquabill.platform.realtime import Hub
 from aquabill.tenants.context import tenant_transaction
 from tests.integration.cash.test_edge_gateway import enrolled, row
 from tests.integration.cash.test_edge_outcomes import GONE, WAIT, MemoryTransport
@@ -20,14 +19,6 @@ from tests.integration.cash.test_edge_outcomes import GONE, WAIT, MemoryTranspor
 @pytest.fixture(scope="module")
 async def tenant(make_tenant):
     return await make_tenant()
-
-
-@pytest.fixture
-async def hub(core):
-    h = Hub(core.redis, core.keys)
-    await h.start()
-    yield h
-    await h.stop()
 
 
 async def test_an_unacknowledged_command_is_sent_again_when_its_lease_runs_out(core, hub, client, tenant):

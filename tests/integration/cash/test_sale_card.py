@@ -7,26 +7,9 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal as D
 
-import pytest
-
-from tests.integration.cash.desk_support import Desk, cashier_api, fiscal, seed
+from tests.integration.cash.desk_support import fiscal
 
 APPROVAL = {"rrn": "612345678901", "auth_code": "A1B2C3", "card_mask": "**** 4242", "terminal_id": "T-0001"}
-
-
-@pytest.fixture
-async def tenant(make_tenant):
-    return await make_tenant(seed=seed)
-
-
-@pytest.fixture
-def desk(core, tenant) -> Desk:
-    return Desk(core, tenant)
-
-
-@pytest.fixture
-async def cashier(client, tenant):
-    return await cashier_api(client, tenant)
 
 
 async def test_card_sale_pays_only_after_the_approval(desk, cashier):

@@ -9,24 +9,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal as D
 
-import pytest
-
-from tests.integration.cash.desk_support import FN, Desk, cashier_api, fiscal, seed
-
-
-@pytest.fixture
-async def tenant(make_tenant):
-    return await make_tenant(seed=seed)
-
-
-@pytest.fixture
-def desk(core, tenant) -> Desk:
-    return Desk(core, tenant)
-
-
-@pytest.fixture
-async def cashier(client, tenant):
-    return await cashier_api(client, tenant)
+from tests.integration.cash.desk_support import FN, Desk, fiscal
 
 
 def sale_body(**kw) -> dict:

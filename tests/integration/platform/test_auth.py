@@ -140,7 +140,7 @@ async def test_unauthenticated_api_gets_json_401_and_pages_redirect(client):
 async def test_custom_role_grants_exactly_its_permissions(client, make_tenant):
     t = await make_tenant()
     r = await client.post("/api/roles", headers=t.headers, json={
-        "code": "cashier", "name": "Кассир", "permissions": ["accounts:view", "jobs:view"]})
+        "code": "clerk", "name": "Делопроизводитель", "permissions": ["accounts:view", "jobs:view"]})
     assert r.status_code == 201, r.text
     role = r.json()
     assert role["permissions"] == ["accounts:view", "jobs:view"]
@@ -148,7 +148,7 @@ async def test_custom_role_grants_exactly_its_permissions(client, make_tenant):
                                                                    "permissions": ["accounts:destroy"]})
     assert bad.status_code == 422 and "accounts:destroy" in bad.json()["error"]["message"]
     await client.post("/api/users", headers=t.headers, json={"login": "cash", "password": "cash-password",
-                                                             "roles": ["cashier"]})
+                                                             "roles": ["clerk"]})
     token = (await login(client, t.tenant.slug, "cash", "cash-password")).json()["token"]
     h = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/api/accounts", headers=h)).status_code == 200

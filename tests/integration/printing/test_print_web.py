@@ -136,9 +136,9 @@ async def test_permissions_other_tenant_and_bad_input(town, make_tenant, client,
                  f"/receipts/print/{printed}/export.csv", f"/receipts/print/{printed}"):
         r = await client.get(path, headers=other.headers)
         assert r.status_code == 404, path
-    await Api(client, town.headers).ok("post", "/api/roles", {"code": "cashier", "name": "Кассир",
+    await Api(client, town.headers).ok("post", "/api/roles", {"code": "clerk", "name": "Делопроизводитель",
                                                               "permissions": ["accounts:view"]})
-    cashier = await as_role(client, town, "cashier")  # no rights on receipts
+    cashier = await as_role(client, town, "clerk")  # no rights on receipts
     for path in (f"/receipts/print/{printed}/bundles/1.pdf", "/receipts/print", f"/api/receipts/print/{printed}",
                  f"/accounts/1/receipt.pdf?period={OPEN}"):
         assert (await cashier.get(path)).status_code == 403, path

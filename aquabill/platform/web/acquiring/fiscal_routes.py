@@ -19,6 +19,7 @@ from litestar import get, post, put
 from litestar.params import Parameter
 from litestar.response import Template
 
+from aquabill.base.errors import NotFound
 from aquabill.cash import cloud, cloud_settings
 from aquabill.channels.cloud_fiscal.runner import check_connection, default_api_url
 from aquabill.platform.auth.permissions import requires
@@ -189,6 +190,8 @@ async def retry_submit(ctx: Ctx, request_id: UUID) -> Template:
     async with attempt(ctx) as tried:
         await cloud.retry_failed(ctx.conn, request_id)
         _kick_after(ctx)
+    if isinstance(tried.error, NotFound):  # no such request (or another tenant's): 404, as the API answers
+        raise tried.error
     return await _page(ctx, message=tried.message or "Запрос отправлен повторно", error=tried.refused)
 
 

@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from aquabill.billing_core.periods import Period
+from aquabill.billing_core.registry.queries import require_account
 from aquabill.cash import receipts, refunds, sales, shifts
 from aquabill.cash.dues import account_dues
 from aquabill.cash.lookup import lookup
@@ -118,6 +119,8 @@ async def sale(ctx: Ctx, data: SaleIn) -> Response:
 @post("/api/cash/service-sales", dependencies=DEPS, guards=EDIT, tags=TAGS)
 async def service_sale(ctx: Ctx, data: ServiceSaleIn) -> Response:
     """A third party's service paid at the desk (the utility as a payment agent), with its commission."""
+    if data.account_id is not None:  # the payer's account with us (for the record): one of this tenant's, else 404
+        await require_account(ctx.conn, data.account_id)
     receipt, fresh = await sell_service(ctx.conn, ServiceSale(
         key=parse_key(data.key), point_id=data.point_id, service_id=data.service_id, amount=data.amount,
         details=data.details, tender=data.tender, on=today(ctx), given=data.given, buyer_contact=data.buyer_contact,
