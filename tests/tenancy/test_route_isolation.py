@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from litestar.routes import HTTPRoute, WebSocketRoute
@@ -43,13 +43,20 @@ from tests.tenancy.conftest import schema_digest
 MARKER = "SECRET-B"
 
 # Routes not exercised here: the OpenAPI documents and static files carry no tenant data,
-# and the WebSocket has its own tests (test_realtime_isolation.py).
+# and the WebSockets have their own tests (the staff pages' one: test_realtime_isolation.py; the edge agents' /edge/ws,
+# whose device key names its tenant: tests/integration/cash/test_edge_gateway.py).
 SKIPPED_PREFIXES = ("/schema", "/static")
 # Files a printing keeps on disk (platform/web/printing/files.py): the tenants here have the rows but not the
 # files, so B's own request answers 404 too; A's requests with B's ids are exercised as every route's.
 FILES_ON_DISK = {"GET /receipts/print/{batch_id:uuid}/bundles/{name:str}",
                  "GET /receipts/print/{batch_id:uuid}/export.csv", "GET /receipts/print/{batch_id:uuid}/export.xml"}
-WEBSOCKET_PATHS = {"/ws"}
+WEBSOCKET_PATHS = {"/ws", "/edge/ws"}
+# UUID path parameters → the tables of the rows they name (a printing's id is its job's, seed_printing); any other
+# UUID parameter takes the UUIDs of every table
+UUID_TABLES = {"job_id": ("jobs",), "batch_id": ("print_batches",), "request_id": ("cloud_fiscal_requests",)}
+# integer path parameters not named after their table (any other `<x>_id` names a row of table <x>s, <x>es, <x>ies
+# for <x>y, or <x>)
+INT_TABLES = {"point_id": "contract_points"}
 
 # Reachable without credentials (for OPTIONS, every route is: CORS preflight carries no credentials).
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/platform/login"),
@@ -64,7 +71,7 @@ PORTAL_PUBLIC = {(m, p) for p in ("/my/login", "/my/register", "/my/confirm/{tok
         "register", "confirm", "confirm-phone", "login", "reset-request", "reset"))}
 # Doors that check their own secrets (a bot's webhook secret, the acquirer's notification, a signed pay link):
 # public when their handler needs no session.
-OWN_SECRET_PREFIXES = ("/bots/telegram/", "/bots/max/", "/api/acquiring/", "/pay/")
+OWN_SECRET_PREFIXES = ("/bots/telegram/", "/bots/max/", "/api/acquiring/", "/pay/", "/edge/")
 
 # Columns of B's schema deliberately left without the marker, with the reason.
 UNMARKED = {
@@ -116,7 +123,22 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("subscriber_inbox", "dedupe_key"),
                # printing (t0028): vocabularies fixed by check constraints
                ("print_batches", "bundle_by"), ("print_batches", "status"),
-               ("campaigns", "kind")}  # receipts by e-mail (t0029): a vocabulary fixed by a check constraint
+               ("campaigns", "kind"),  # receipts by e-mail (t0029): a vocabulary fixed by a check constraint
+               # cash desk (t0030): vocabularies fixed by check constraints; a supplier's INN is 10 or 12 digits
+               ("cash_points", "vat"), ("edge_agents", "status"), ("edge_commands", "kind"), ("edge_commands", "status"),
+               ("cash_shifts", "status"), ("cash_receipts", "operation"), ("cash_receipts", "status"),
+               ("cash_receipts", "tender"), ("payment_fiscal", "operation"), ("payment_fiscal", "source"),
+               ("cash_orders", "kind"), ("cash_services", "supplier_inn"),
+               # cloud fiscalization (t0031): vocabularies and the INN fixed by check constraints
+               ("cloud_fiscal_settings", "provider"), ("cloud_fiscal_settings", "sno"), ("cloud_fiscal_settings", "inn"),
+               ("cloud_fiscal_requests", "operation"), ("cloud_fiscal_requests", "status"),
+               # legal entities (t0032): vocabularies and the requisites' shapes (INN, KPP, OGRN, BIC, accounts) fixed
+               # by check constraints
+               ("counterparties", "kind"), ("counterparties", "inn"), ("counterparties", "kpp"),
+               ("counterparties", "ogrn"), ("counterparties", "penalty_category"),
+               ("counterparty_bank_accounts", "bic"), ("counterparty_bank_accounts", "account"),
+               ("counterparty_bank_accounts", "corr_account"), ("contracts", "kind"), ("contracts", "status"),
+               ("contract_versions", "vat_mode"), ("contract_points", "kind")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -190,7 +212,24 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/receipts/print"), ("POST", "/receipts/print"),
                 # subscribers' links on the account card (links_api.py)
                 ("POST", "/api/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke"),
-                ("POST", "/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke")}
+                ("POST", "/accounts/{account_id:int}/subscriber-links/{subscriber_link_id:int}/revoke"),
+                # cash points and agents (platform/web/cash/points_*.py)
+                ("POST", "/api/cash/points"), ("PATCH", "/api/cash/points/{cash_point_id:int}"),
+                ("POST", "/api/cash/points/{cash_point_id:int}/agents"), ("PATCH", "/api/cash/agents/{edge_agent_id:int}"),
+                # the cash desk, its book and third parties' services (platform/web/cash/desk_*.py, book_pages.py,
+                # services_pages.py)
+                ("POST", "/api/cash/sales"), ("POST", "/api/cash/service-sales"),
+                ("POST", "/api/cash/receipts/{cash_receipt_id:int}/refund"), ("POST", "/api/cash/duplicate"),
+                ("POST", "/api/cash/shifts"), ("POST", "/api/cash/orders"), ("POST", "/api/cash/services"),
+                ("PUT", "/api/cash/services/{cash_service_id:int}"), ("POST", "/cash/shift"), ("POST", "/cash/sale"),
+                ("POST", "/cash/service-sale"), ("POST", "/cash/receipts/{cash_receipt_id:int}"),
+                ("POST", "/cash/book/orders"), ("POST", "/cash/services"),
+                # cloud fiscalization (acquiring/fiscal_routes.py)
+                ("PUT", "/api/cloud-fiscal/settings"), ("POST", "/api/cloud-fiscal/test"),
+                ("POST", "/api/cloud-fiscal/requests/{request_id:uuid}/retry"), ("POST", "/acquiring/cloud-fiscal"),
+                ("POST", "/acquiring/cloud-fiscal/requests/{request_id:uuid}/retry"),
+                # legal entities: a commercial meter's reading (legal_entities/contract_api.py; B has meters A lacks)
+                ("POST", "/api/legal/meters/{meter_id:int}/readings")}
 
 # a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
 RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
@@ -301,11 +340,18 @@ class World:
     # -- path values: B's real ids, chosen by parameter name and type --
 
     def _table_for(self, name: str) -> str | None:
+        if name in INT_TABLES:
+            return INT_TABLES[name]
         base = name.removesuffix("_id")
-        for table in (base + "s", base + "es", base):
+        for table in (base + "s", base + "es", base.removesuffix("y") + "ies", base):
             if table in self.b_ids:
                 return table
         return None
+
+    def _uuid_tables(self, name: str) -> tuple[str, ...]:
+        """The tables whose UUIDs a path parameter names: by UUID_TABLES, else every table with UUID ids."""
+        return UUID_TABLES.get(name) or tuple(
+            t for t, ids in self.b_ids.items() if ids and isinstance(ids[0], UUID))
 
     def _pool(self, name: str, type_name: str) -> tuple[list, set]:
         """(B's values, A's values) for one path parameter."""
@@ -316,8 +362,8 @@ class World:
             return (sorted({i for ids in self.b_ids.values() for i in ids if isinstance(i, int)}),
                     {i for ids in self.a_ids.values() for i in ids})
         if type_name == "UUID":
-            return ([i for ids in self.b_ids.values() for i in ids if isinstance(i, UUID)],
-                    {i for ids in self.a_ids.values() for i in ids if isinstance(i, UUID)})
+            tables = self._uuid_tables(name)
+            return [i for t in tables for i in self.b_ids[t]], {i for t in tables for i in self.a_ids.get(t, ())}
         if type_name == "str":
             if name == "table":
                 return sorted({t for t, _ in self.b_audit}), {t for t, _ in self.a_audit}
@@ -359,7 +405,7 @@ class World:
                     table = self._table_for(name)
                     tables = [table] if table else [t for t, ids in self.b_ids.items() if ids and isinstance(ids[0], int)]
                 elif type_name == "UUID":
-                    tables = [t for t, ids in self.b_ids.items() if ids and isinstance(ids[0], UUID)]
+                    tables = list(self._uuid_tables(name))
                 else:
                     continue
                 found = False
@@ -379,6 +425,7 @@ class World:
         b_user = self.b_ids["users"][-1]
         b_service, b_account = self.b_ids["services"][-1], self.b_ids["accounts"][-1]
         b_division = self.b_ids["divisions"][-1]
+        b_point, b_cash_service = self.b_ids["cash_points"][-1], self.b_ids["cash_services"][-1]
         a_login = {"tenant": self.a.tenant.slug, "login": "admin", "password": ADMIN_PASSWORD}
         known: dict[tuple[str, str], list[tuple[str, Any] | None]] = {
             ("POST", "/api/users"): [("json", {
@@ -614,6 +661,60 @@ class World:
                 "period": "2024-02", "filter": {"street_id": self.b_ids["streets"][-1]}})],
             ("POST", "/receipts/print"): [("form", {"period": "2024-02", "scope": "house",
                                                     "house_id": str(self.b_ids["houses"][-1])})],
+            # cash points and agents: A's own (the ids are B's too); B's point in A's bodies
+            ("POST", "/api/cash/points"): [("json", {"name": f"Касса A {n}", "address": "из A", "vat": "22"})],
+            ("PATCH", "/api/cash/points/{cash_point_id:int}"): [("json", {"place": f"Окно A {n}"})],
+            ("POST", "/api/cash/points/{cash_point_id:int}/agents"): [("json", {"name": f"Агент A {n}"})],
+            ("PATCH", "/api/cash/agents/{edge_agent_id:int}"): [("json", {"name": f"Агент A {n}"})],
+            # the cash desk: B's point, account, receipt and third party's service; a fresh key each time (the
+            # same key again would be the same sale)
+            ("POST", "/api/cash/sales"): [
+                ("json", {"key": str(uuid4()), "point_id": b_point, "account_id": b_account, "amount": "100.00",
+                          "given": "100.00"}),
+                ("json", {"key": str(uuid4()), "point_id": b_point, "account_id": b_account, "tender": "card",
+                          "lines": ["2024-01:1", "penalty"]})],
+            ("POST", "/api/cash/service-sales"): [("json", {
+                "key": str(uuid4()), "point_id": b_point, "service_id": b_cash_service, "amount": "100.00",
+                "given": "200.00", "details": "из A", "account_id": b_account})],
+            ("POST", "/api/cash/receipts/{cash_receipt_id:int}/refund"): [("json", {"key": str(uuid4()),
+                                                                                     "point_id": b_point})],
+            ("POST", "/api/cash/duplicate"): [("json", {"point_id": b_point})],
+            ("POST", "/api/cash/shifts"): [("json", {"point_id": b_point})],
+            ("POST", "/api/cash/orders"): [
+                ("json", {"kind": "in", "point_id": b_point, "day": "2024-02-10", "amount": "100.00",
+                          "basis": "Внесение размена", "person": "из A"}),
+                ("json", {"kind": "out", "point_id": b_point, "day": "2024-02-10", "amount": "9999999.00",
+                          "basis": "Сдача выручки в банк"})],
+            ("POST", "/api/cash/services"): [("json", {
+                "code": f"a-svc-{n}", "name": "Услуга из A", "supplier_name": "ООО «Из A»",
+                "supplier_inn": "7707083893", "commission_percent": "1.5", "commission_min": "5"})],
+            ("PUT", "/api/cash/services/{cash_service_id:int}"): [("json", {
+                "code": f"a-svc-put-{n}", "name": "Правка услуги из A", "supplier_name": "ООО «Из A»",
+                "supplier_inn": "7707083893"})],
+            ("POST", "/cash/shift"): [("form", {"point_id": str(b_point), "action": "x"})],
+            ("POST", "/cash/sale"): [("form", {"key": str(uuid4()), "point_id": str(b_point),
+                                               "account_id": str(b_account), "pay": "amount", "amount": "100.00",
+                                               "tender": "cash", "given": "100.00"})],
+            ("POST", "/cash/service-sale"): [("form", {"key": str(uuid4()), "point_id": str(b_point),
+                                                       "service_id": str(b_cash_service), "amount": "100.00",
+                                                       "tender": "card", "details": "из A"})],
+            ("POST", "/cash/receipts/{cash_receipt_id:int}"): [("form", {"action": "retry"}), ("form", {
+                "action": "refund", "key": str(uuid4())})],
+            ("POST", "/cash/book/orders"): [("form", {"point_id": str(b_point), "day": "2024-02-10", "kind": "out",
+                                                      "amount": "9999999.00", "basis": "Инкассация"})],
+            ("POST", "/cash/services"): [("form", {"code": f"a-svc-form-{n}", "name": "Услуга из A",
+                                                   "supplier_name": "ООО «Из A»", "supplier_inn": "7707083893"})],
+            # cloud fiscalization: A's settings, never a password (so no connection is ever tried), B's requests
+            ("PUT", "/api/cloud-fiscal/settings"): [("json", {
+                "api_url": "https://online.atol.ru/possystem/v5", "login": f"a-login-{n}", "group_code": "group_a",
+                "inn": "7707083893", "email": "kassa@alpha.example", "payment_address": "https://alpha.example/pay",
+                "sno": "osn", "enabled": False})],
+            ("POST", "/api/cloud-fiscal/test"): [("json", {})],
+            ("POST", "/api/cloud-fiscal/requests/{request_id:uuid}/retry"): [None],
+            ("POST", "/acquiring/cloud-fiscal"): [("form", {"action": "save", "api_url": "https://online.atol.ru/possystem/v5",
+                                                            "login": f"a-login-{n}", "sno": "osn"})],
+            ("POST", "/acquiring/cloud-fiscal/requests/{request_id:uuid}/retry"): [None],
+            ("POST", "/api/legal/meters/{meter_id:int}/readings"): [("json", {"read_on": "2024-02-20", "value": "130"})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,
@@ -735,7 +836,7 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
         if first_id:
             for table in ("users", "roles"):
                 await conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {first_id}"))
-            for code, name in (("cashier", "Кассир"), ("inspector", "Контролёр")):
+            for code, name in (("cashier_b", "Кассир Б"), ("inspector", "Контролёр")):
                 role = (await conn.execute(text("INSERT INTO roles(code, name) VALUES (:c, :n) RETURNING id"),
                                            {"c": code, "n": name})).scalar_one()
                 await conn.execute(text("INSERT INTO role_permissions(role_id, resource, action) "
@@ -752,6 +853,8 @@ def seeder(accounts: int, rng_seed: int, users: int, jobs: int, first_id: int = 
         # 5 minutes, and this module runs longer than that — the worker would then fail them and change the rows
         await conn.execute(text("UPDATE jobs SET created_at = now() + interval '1 day' WHERE status = 'queued'"))
         await seed_printing(conn)
+        await seed_cash(conn)
+        await seed_legal(conn)
     return seed
 
 
@@ -767,6 +870,134 @@ async def seed_printing(conn) -> None:
         "file_name, sha256, bytes, done_at) SELECT b.id, 1, 'Пачка', a.ids, cardinality(a.ids), a.ids[1], "
         "a.ids[cardinality(a.ids)], '001-pachka.pdf', repeat('a', 64), 100, now() FROM print_batches b "
         "CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM accounts) a",
+    ):
+        await conn.execute(text(sql))
+
+
+async def seed_cash(conn) -> None:
+    """The cash desk (t0030) and cloud fiscalization (t0031): a cash point with an active agent (a used enrollment
+    code, commands done and failed), a third party's service, a closed shift whose cash sales (every tenth account,
+    each with its payment and the payment's fiscal proof) were printed and an open one (a refund of the first sale,
+    a third party's service paid by card, a failed print), the receipts' own commands, cash orders of the days
+    around today (the API's default day, in the organisation's time zone); the cloud settings (off) and a done and a
+    failed request (every tenth account's registry payment) — none due, so the cloud cron leaves them alone."""
+    fn = "'7380440700000001'"  # the register's FN number (tag 1041: 16 digits)
+    for sql in (
+        "INSERT INTO cash_points(name, address, place) VALUES ('Касса', 'ул. Мира, 1', 'Окно 1')",
+        "INSERT INTO edge_agents(cash_point_id, name, status, key_hash, device, version, last_address, last_seen_at, "
+        "enrolled_at) SELECT id, 'Агент', 'active', repeat('b', 64), '{\"host\": \"pc\"}', '0.1.0', '10.0.0.1', now(), "
+        "now() FROM cash_points",
+        "INSERT INTO edge_enrollments(agent_id, code_hash, expires_at, used_at) "
+        "SELECT id, repeat('c', 64), now() + interval '1 day', now() FROM edge_agents",
+        "INSERT INTO edge_commands(agent_id, key, kind, payload, status, attempts, done_at, result, error) "
+        "SELECT id, gen_random_uuid(), k, '{\"p\": \"x\"}', s, 1, now(), '{\"r\": \"x\"}', 'Ошибка' "
+        "FROM edge_agents, (VALUES ('status', 'done'), ('x_report', 'failed')) v(k, s)",
+        "INSERT INTO cash_services(code, name, supplier_name, supplier_inn, supplier_phone, commission_percent, "
+        "commission_min) VALUES ('tko', 'Вывоз ТКО', 'ООО «Экотранс»', '7707083893', '+74951234567', 1.5, 10)",
+        "INSERT INTO cash_shifts(cash_point_id, agent_id, cashier_id, cashier_name, status, shift_number, opened_at, "
+        "closed_at, opened_doc, closed_doc, error) SELECT cash_point_id, id, (SELECT min(id) FROM users), 'Кассир', "
+        "s, n, now() - interval '1 day', CASE WHEN s = 'closed' THEN now() END, "
+        "jsonb_build_object('fd_number', 10 * n, 'fiscal_sign', 1000 * n), "
+        "CASE WHEN s = 'closed' THEN jsonb_build_object('fd_number', 10 * n + 9, 'fiscal_sign', 1000 * n + 9) END, "
+        "CASE WHEN s = 'open' THEN 'Нет бумаги' END FROM edge_agents, (VALUES ('closed', 1), ('open', 2)) v(s, n)",
+        "INSERT INTO payments(agent_id, operation_id, source, paid_on, amount, account_id, account_text, payer, "
+        "purpose, status, reason) SELECT g.id, 'K-' || a.id, 'cash', DATE '2024-02-13', 300, a.id, a.number, a.holder, "
+        "'Оплата в кассе', 'identified', '' FROM accounts a, payment_agents g WHERE g.code = 'cash' AND a.id % 10 = 1",
+        "INSERT INTO cash_receipts(key, shift_id, operation, status, account_id, payment_id, lines, total, tender, "
+        "given, change, buyer_contact, fn_number, fd_number, fiscal_sign, fiscal_at, created_by) "
+        "SELECT gen_random_uuid(), s.id, 'sale', 'done', p.account_id, p.id, jsonb_build_array(jsonb_build_object("
+        "'name', 'Холодное водоснабжение, 01.2024, л/с ' || p.account_text, 'price', '300.00', 'quantity', '1', "
+        "'amount', '300.00', 'vat', 6, 'subject', 4, 'method', 4, 'measure', 0, 'agent', NULL, 'kind', 'service', "
+        f"'month', '2024-01', 'payment_id', p.id)), 300, 'cash', 500, 200, 'b' || p.account_id || '@mail.example', {fn}, "
+        "10 + p.account_id, 2000000 + p.account_id, now(), s.cashier_id FROM payments p, cash_shifts s "
+        "WHERE p.source = 'cash' AND s.status = 'closed'",
+        "INSERT INTO cash_receipts(key, shift_id, operation, status, account_id, refund_of, lines, total, tender, "
+        "fn_number, fd_number, fiscal_sign, fiscal_at) SELECT gen_random_uuid(), s.id, 'refund', 'done', r.account_id, "
+        "r.id, r.lines, r.total, 'cash', r.fn_number, 21, 3000021, now() FROM cash_receipts r, cash_shifts s "
+        "WHERE s.status = 'open' AND r.id = (SELECT min(id) FROM cash_receipts)",
+        "INSERT INTO cash_receipts(key, shift_id, operation, status, cash_service_id, lines, total, commission, tender, "
+        "card, fn_number, fd_number, fiscal_sign, fiscal_at) SELECT gen_random_uuid(), s.id, 'sale', 'done', c.id, "
+        "jsonb_build_array(jsonb_build_object('name', 'Вывоз ТКО, договор 17', 'price', '500.00', 'quantity', '1', "
+        "'amount', '500.00', 'vat', 6, 'subject', 10, 'method', 4, 'measure', 0, 'kind', 'agent', 'agent', "
+        "jsonb_build_object('sign', 4, 'supplier', jsonb_build_object('name', c.supplier_name, 'inn', c.supplier_inn, "
+        "'phones', jsonb_build_array(c.supplier_phone))))), 510, 10, 'card', jsonb_build_object('rrn', '123456789012', "
+        f"'auth_code', 'A1B2C3', 'card_mask', '**** 1234', 'terminal_id', 'T0000001'), {fn}, 22, 3000022, now() "
+        "FROM cash_shifts s, cash_services c WHERE s.status = 'open'",
+        "INSERT INTO cash_receipts(key, shift_id, operation, status, account_id, lines, total, tender, error) "
+        "SELECT gen_random_uuid(), s.id, 'sale', 'failed', (SELECT max(id) FROM accounts), '[]', 100, 'card', "
+        "'Нет бумаги' FROM cash_shifts s WHERE s.status = 'open'",
+        "INSERT INTO edge_commands(agent_id, key, kind, payload, status, attempts, done_at, result, error) "
+        "SELECT s.agent_id, r.key, 'receipt', jsonb_build_object('key', r.key), "
+        "CASE WHEN r.status = 'failed' THEN 'failed' ELSE 'done' END, 1, now(), '{}', r.error "
+        "FROM cash_receipts r JOIN cash_shifts s ON s.id = r.shift_id",
+        "UPDATE cash_receipts r SET command_id = c.id FROM edge_commands c WHERE c.key = r.key",
+        "INSERT INTO payment_fiscal(payment_id, operation, source, cash_receipt_id, fn_number, fd_number, fiscal_sign, "
+        "fiscal_at, amount) SELECT payment_id, operation, 'register', id, fn_number, fd_number, fiscal_sign, fiscal_at, "
+        "total FROM cash_receipts WHERE payment_id IS NOT NULL AND status = 'done'",
+        "INSERT INTO cash_orders(kind, year, number, ordered_on, amount, person, basis, cash_point_id, shift_id) "
+        "SELECT 'in', extract(year FROM current_date + n - 2), n, current_date + n - 2, 1000 + n, 'Кассир', "
+        "'Выручка по кассе за смену № 1', cash_point_id, id FROM cash_shifts, generate_series(1, 3) n "
+        "WHERE status = 'closed'",
+        "INSERT INTO cash_orders(kind, year, number, ordered_on, amount, person, basis, cash_point_id) "
+        "SELECT 'out', extract(year FROM current_date), 1, current_date, 500, 'Инкассатор', 'Сдача выручки в банк', id "
+        "FROM cash_points",
+        "INSERT INTO cloud_fiscal_settings(id, enabled, api_url, login, password, password_changed_at, group_code, inn, "
+        "email, payment_address, sno) VALUES (1, false, 'https://online.atol.ru/possystem/v5', 'bravo', 'sealed-secret', "
+        "now(), 'group_bravo', '7707083893', 'kassa@bravo.example', 'https://bravo.example/pay', 'osn')",
+        "INSERT INTO cloud_fiscal_requests(id, payment_id, operation, status, group_code, provider_uuid, receipt, "
+        "amount, error, attempts, fiscal, done_at) SELECT gen_random_uuid(), p.id, 'sale', "
+        "CASE WHEN p.account_id % 20 = 2 THEN 'done' ELSE 'fail' END, 'group_bravo', 'prov-' || p.id, "
+        "jsonb_build_object('items', jsonb_build_array(jsonb_build_object('name', 'Оплата воды', 'sum', p.amount))), "
+        "p.amount, CASE WHEN p.account_id % 20 = 2 THEN '' ELSE 'Неверный ИНН' END, 1, "
+        "CASE WHEN p.account_id % 20 = 2 THEN jsonb_build_object('fn_number', '9999078900000002', "
+        "'ofd_receipt_url', 'https://ofd.example/r/' || p.id) END, "
+        "CASE WHEN p.account_id % 20 = 2 THEN now() END FROM payments p "
+        "WHERE p.source = 'registry' AND p.account_id % 10 = 2",
+        "INSERT INTO payment_fiscal(payment_id, operation, source, fn_number, fd_number, fiscal_sign, fiscal_at, amount) "
+        "SELECT payment_id, operation, 'cloud', '9999078900000002', 100 + payment_id, 4000000 + payment_id, done_at, "
+        "amount FROM cloud_fiscal_requests WHERE status = 'done'",
+    ):
+        await conn.execute(text(sql))
+
+
+async def seed_legal(conn) -> None:
+    """Legal entities (t0032): an organisation (a managing company) and a sole trader, each with a main bank account,
+    a contact and a contract whose terms have two versions (the contract and an addendum), a site on a house with a
+    metered supply point (a commercial meter with a reading) and an unmetered discharge point; the sole trader's
+    supply point is a sub-subscriber of the company's."""
+    for sql in (
+        "INSERT INTO counterparties(kind, name, short_name, inn, kpp, ogrn, last_name, first_name, middle_name, "
+        "legal_address, postal_address, email, phone, edo_id, penalty_category, note) VALUES "
+        "('org', 'Общество с ограниченной ответственностью «УК Речная»', 'ООО «УК Речная»', '7707083893', '770701001', "
+        "'1027700132195', '', '', '', 'ул. Речная, 1', 'а/я 5', 'uk@river.example', '+74951112233', '2BE0123456789', "
+        "'management_company', 'Управляющая компания'), "
+        "('ip', 'Индивидуальный предприниматель Петров Пётр Петрович', 'ИП Петров П. П.', '500100732259', '', "
+        "'304500116000157', 'Петров', 'Пётр', 'Петрович', 'ул. Мира, 2', '', 'petrov@shop.example', '+79001112233', "
+        "'', 'other', 'Магазин')",
+        "INSERT INTO counterparty_bank_accounts(counterparty_id, bic, account, bank_name, corr_account, main) "
+        "SELECT id, '044525225', '40702810900000000001', 'ПАО Сбербанк', '30101810400000000225', true "
+        "FROM counterparties",
+        "INSERT INTO counterparty_contacts(counterparty_id, person, position, phone, email, note) "
+        "SELECT id, 'Иванова Анна', 'Бухгалтер', '+74951112234', 'buh@river.example', 'По будням' FROM counterparties",
+        "INSERT INTO contracts(number, signed_on, counterparty_id, kind, status, valid_from, note) "
+        "SELECT 'ВК-' || id, DATE '2023-12-20', id, CASE kind WHEN 'org' THEN 'combined' ELSE 'cold_water' END, "
+        "'active', DATE '2024-01-01', 'Договор' FROM counterparties",
+        "INSERT INTO contract_versions(contract_id, version, valid_from, basis, payment_terms, vat_mode, note) "
+        "SELECT id, v, d, b, CAST(t AS jsonb), 'vat', 'Условия' FROM contracts, (VALUES "
+        "(1, DATE '2024-01-01', 'Договор', '{\"due_day\": 10, \"intermediate\": [{\"percent\": \"35.00\", \"day\": 18}]}'), "
+        "(2, DATE '2024-07-01', 'Доп. соглашение № 1', '{\"due_day\": 10, \"intermediate\": []}')) x(v, d, b, t)",
+        "INSERT INTO contract_objects(contract_id, name, address, house_id, note) "
+        "SELECT id, 'Объект ' || number, 'ул. Речная, 1', (SELECT min(id) FROM houses), 'Котельная' FROM contracts",
+        "INSERT INTO contract_points(object_id, kind, name, diameter_mm, tariff_group, metered, valid_from, note) "
+        "SELECT o.id, k, CASE k WHEN 'supply' THEN 'Ввод' ELSE 'Выпуск' END, 50, 'other', k = 'supply', "
+        "DATE '2024-01-01', 'Колодец' FROM contract_objects o, unnest(ARRAY['supply', 'discharge']) k",
+        "INSERT INTO contract_point_subs(point_id, sub_point_id, valid_from, note) "
+        "SELECT min(id), max(id), DATE '2024-01-01', 'Субабонент' FROM contract_points WHERE kind = 'supply'",
+        "INSERT INTO meters(kind, contract_point_id, service_id, serial, digits, installed_on) "
+        "SELECT 'commercial', p.id, s.id, 'К-' || p.id, 6, DATE '2023-12-01' FROM contract_points p, services s "
+        "WHERE p.metered AND s.code = 'cold_water'",
+        "INSERT INTO readings(meter_id, read_on, value, status, consumption, reason) "
+        "SELECT id, DATE '2024-01-25', 120, 'accepted', 120, '' FROM meters WHERE kind = 'commercial'",
     ):
         await conn.execute(text(sql))
 

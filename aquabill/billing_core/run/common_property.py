@@ -168,7 +168,8 @@ _KEEP = """INSERT INTO common_property_volumes(run_id, period, house_id, service
              AND greatest(bv.volume - coalesce(i.volume, 0), 0) > h.norm * h.common_area,
            v.volume, (SELECT sum(a.area) FROM run_odn_area a WHERE a.house_id = v.house_id)
     FROM run_odn_v v JOIN run_odn_house h ON h.house_id = v.house_id
-    LEFT JOIN run_odn_bv bv ON bv.house_id = v.house_id LEFT JOIN run_odn_ind i ON i.house_id = v.house_id"""
+    LEFT JOIN run_odn_bv bv ON bv.house_id = v.house_id LEFT JOIN run_odn_ind i ON i.house_id = v.house_id
+    WHERE v.volume IS NOT NULL"""  # a house whose volume is unknown is charged no common-property water: nothing to keep
 
 
 async def add_common_property(conn: AsyncConnection, period: Period, cfg: dict | None = None, *,
