@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.demo.appeals import MOSCOW, seed_appeals
 from aquabill.demo.cash import seed_cash
+from aquabill.demo.legal_story import seed_legal_story
 from aquabill.demo.notifications import seed_notifications
 from aquabill.demo.organisations import seed_organisations
 from aquabill.demo.payments import seed_bank_files, seed_requisites
@@ -39,4 +40,5 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
     await seed_notifications(conn, now=now)  # one house ready for an outage notice (after the portal user)
     seeded["cash_receipts"] = (await seed_cash(conn, now=now))["receipts"]  # a cash point with past shifts
     await seed_organisations(conn, today=today)  # legal entities: counterparties with contracts, points, meters
+    await seed_legal_story(conn, today=today)  # their last months: charges, documents, bank statements, penalties
     return seeded

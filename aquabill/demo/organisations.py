@@ -355,10 +355,11 @@ async def _sites(conn: AsyncConnection, objects: list[dict[str, Any]]) -> list[i
 
 async def _meters(conn: AsyncConnection, rng: random.Random, objects: list[dict[str, Any]], point_ids: list[int],
                   today: date) -> int:
-    """About two thirds of the supply points metered: a commercial meter each, read at the end of the last
-    closed months (the consumption of a reading is the difference with the previous one)."""
+    """Most supply points metered (19 of 20): a commercial meter each, read at the end of the last closed months
+    (the consumption of a reading is the difference with the previous one). The few others are billed by their
+    pipe's throughput capacity (Decree 776 p. 16) — a punitive volume, so they are small inlets (Ø 15–20 mm)."""
     chosen = [(o, p) for o in objects for p in o["points"]
-              if p["kind"] == "supply" and o["contract"]["status"] != "draft" and rng.random() < 0.67]
+              if p["kind"] == "supply" and o["contract"]["status"] != "draft" and rng.random() < 0.95]
     if not chosen:
         return 0
     current = Period.of(today)
@@ -387,6 +388,8 @@ async def _meters(conn: AsyncConnection, rng: random.Random, objects: list[dict[
         "initial": ("numeric", [m[4] for m in meters])})
     await conn.execute(text("UPDATE contract_points SET metered = true WHERE id = ANY(:ids)"),
                        {"ids": [m[0] for m in meters]})
+    await conn.execute(text("UPDATE contract_points SET diameter_mm = 15 + 5 * (id % 2) WHERE id = ANY(:ids) "
+                            "AND kind = 'supply' AND NOT metered"), {"ids": point_ids})
     readings: list[tuple[int, date, float]] = []
     for (_, _, _, _, initial, monthly, ended), mid in zip(meters, meter_ids, strict=True):
         value = float(initial)

@@ -23,9 +23,11 @@ from aquabill.platform.jobs import store as jobs
 AGENT = {"code": "sber", "name": "ПАО Сбербанк (демо-договор)", "kind": "bank", "inn": "7707083893",
          "contract": "Договор приёма платежей № 12-ДЕМО от 01.02.2024", "commission_percent": Decimal("1.0"),
          "file_format": "sberbank", "file_layout": {}, "active": True}
-REQUISITES = {"name": "МУП «Водоканал г. Приозёрска» (демо)", "personal_acc": "40702810900000012345",
-              "bank_name": "АО «Демо-Банк», г. Приозёрск", "bic": "049999999", "corresp_acc": "30101810000000000999",
-              "inn": "1234567890", "kpp": "123401001", "address": "г. Приозёрск, ул. Ленина, д. 1 (демо-адрес)",
+# made-up requisites whose control digits are right (an UPD to organisations checks the INN, KPP and account keys)
+REQUISITES = {"name": "МУП «Водоканал г. Приозёрска» (демо)", "personal_acc": "40702810947000012345",
+              "bank_name": "Орловское отделение № 8595 ПАО Сбербанк", "bic": "045402601",
+              "corresp_acc": "30101810300000000601",
+              "inn": "5753000016", "kpp": "575301001", "address": "г. Приозёрск, ул. Ленина, д. 1 (демо-адрес)",
               "phone": "+7 (800) 000-00-00", "email": "demo@example.ru"}
 FILES = (6, 3, 1)  # days before today (within this month) of the three registries
 LINES_PER_FILE = 12

@@ -71,6 +71,10 @@ async def _serve(settings: Settings) -> None:
     print(f"Миграции: применено {len(summary.applied)}, без изменений {len(summary.skipped)}, "
           f"ошибок {len(summary.failed)}", flush=True)
     tenant, created = await ensure_demo(core)
+    if settings.diadoc_api_url.startswith("http://127.0.0.1"):
+        from aquabill.devserver.fakes.diadoc import configure_dev_tenant
+
+        await configure_dev_tenant(core, tenant, settings.diadoc_api_url)
     if telegram is not None:
         await connect_dev_bot(core, tenant)
     await ensure_platform_admin(core, "platform", "platform12345")
@@ -180,6 +184,15 @@ def start_dev_peers(settings: Settings) -> tuple[Settings, DevPeers]:
         peers.stops.append(atol.stop_thread)
         changes.update(extra)
         peers.lines.append(f"  АТОЛ Онлайн (тестовый, локальный): {atol.url}, группа {DEV_GROUP}")
+    if settings.diadoc_api_url == "https://diadoc-api.kontur.ru":  # EDO: a local Diadoc
+        from aquabill.devserver.fakes.diadoc import DEV_AUTO_SIGN, DEV_BOX
+        from aquabill.devserver.fakes.diadoc import start_for_dev as start_diadoc
+
+        diadoc, extra = start_diadoc()
+        peers.stops.append(diadoc.stop_thread)
+        changes.update(extra)
+        peers.lines.append(f"  Диадок (тестовый, локальный): {diadoc.url}, ящик {DEV_BOX}; покупатели подписывают "
+                           f"документы через {DEV_AUTO_SIGN:.0f} с")
     return (replace(settings, **changes) if changes else settings), peers
 
 

@@ -84,6 +84,7 @@ class Settings:
     max_api_url: str = "https://platform-api2.max.ru"  # the MAX Bot API (tests: a local fake)
     yookassa_api_url: str = "https://api.yookassa.ru/v3"  # the acquirer's API (tests: a local fake)
     atol_api_url: str = "https://online.atol.ru/possystem/v5"  # cloud fiscalization (ATOL Online; dev: a local fake)
+    diadoc_api_url: str = "https://diadoc-api.kontur.ru"  # EDO operator (Kontur.Diadoc; dev: a local fake)
     # where the acquirer's notifications may come from (YooKassa's published networks); tests: 127.0.0.0/8
     acquiring_networks: tuple[str, ...] = (
         "77.75.153.0/25", "77.75.156.11/32", "77.75.156.35/32", "77.75.154.128/25", "185.71.76.0/27",
@@ -127,6 +128,7 @@ class Settings:
             max_api_url=env.get("AQUABILL_MAX_API_URL", "https://platform-api2.max.ru").rstrip("/"),
             yookassa_api_url=env.get("AQUABILL_YOOKASSA_API_URL", "https://api.yookassa.ru/v3").rstrip("/"),
             atol_api_url=env.get("AQUABILL_ATOL_API_URL", "https://online.atol.ru/possystem/v5").rstrip("/"),
+            diadoc_api_url=env.get("AQUABILL_DIADOC_API_URL", "https://diadoc-api.kontur.ru").rstrip("/"),
             **_networks(env),
         )
         return replace(settings, **overrides) if overrides else settings

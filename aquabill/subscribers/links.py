@@ -96,7 +96,7 @@ def actor_of(subscriber_id: int) -> str:
     return f"subscriber:{subscriber_id}"
 
 
-async def _refuse_when_limited(conn: AsyncConnection, actor: str) -> None:
+async def refuse_when_limited(conn: AsyncConnection, actor: str) -> None:
     row = (await conn.execute(text(
         "SELECT count(*) AS failures, min(at) AS oldest, now() AS now FROM link_attempts "
         "WHERE actor = :a AND NOT ok AND at > now() - make_interval(secs => :w)"),
@@ -107,7 +107,7 @@ async def _refuse_when_limited(conn: AsyncConnection, actor: str) -> None:
                        code="too_many_attempts")
 
 
-async def _record_failure(conn: AsyncConnection, actor: str) -> None:
+async def record_failure(conn: AsyncConnection, actor: str) -> None:
     """Written and committed on a connection of its own: the refusal that follows may roll back `conn`."""
     path = (await conn.execute(text("SELECT current_setting('search_path')"))).scalar_one()
     async with conn.engine.begin() as own:
@@ -140,7 +140,7 @@ async def link_account(conn: AsyncConnection, subscriber_id: int, number: str, c
     if via not in VIAS:
         raise Invalid(f"Неизвестный канал: {via}", field="via")
     actor = actor_of(subscriber_id)
-    await _refuse_when_limited(conn, actor)
+    await refuse_when_limited(conn, actor)
     number = " ".join((number or "").split())[:64]
     row = (await conn.execute(text(_ACCOUNT + "WHERE a.number = :n"), {"n": number})).first() if number else None
     ok = False
@@ -154,7 +154,7 @@ async def link_account(conn: AsyncConnection, subscriber_id: int, number: str, c
         else:
             ok = check_matches(kind, given, holder=row.holder, receipt_due=None)
     if not ok:
-        await _record_failure(conn, actor)
+        await record_failure(conn, actor)
         raise Invalid(LINK_REFUSAL, field="number")
     await conn.execute(text("INSERT INTO link_attempts(actor, ok) VALUES (:a, true)"), {"a": actor})
     await conn.execute(text(

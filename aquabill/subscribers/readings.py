@@ -220,7 +220,7 @@ async def _meter_of(conn: AsyncConnection, account_id: int, meter_id: int, today
     return _meter(row, today)
 
 
-def _value(raw: str | Decimal) -> Decimal:
+def reading_value(raw: str | Decimal) -> Decimal:
     if isinstance(raw, str) and not raw.strip():
         raise Invalid("Введите показание счётчика — число с табло, например 123,456", field="value")
     try:
@@ -243,7 +243,7 @@ async def submit_reading(conn: AsyncConnection, *, subscriber_id: int, account_i
     refusal = window_refusal(today, await reading_days(conn))
     if refusal:
         raise Invalid(refusal, field="value")
-    number = _value(value)
+    number = reading_value(value)
     kind = check_photo(photo) if photo else None
     try:
         async with conn.begin_nested():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aquabill.tenants.databases import EngineRegistry
+from aquabill.tenants.databases import TENANT_TAG, EngineRegistry
 from aquabill.tenants.naming import quote_schema
 
 
@@ -28,12 +28,21 @@ _BIND_SQL = text(
 )
 
 
+def tag_tenant(conn: AsyncConnection, tenant: Tenant) -> None:
+    """Tag the connection's next statements with the tenant (databases.py: one prepared statement per tenant,
+    so PostgreSQL does not re-parse it for another search_path); the tag goes when the connection is checked
+    in. For a transaction that sets the tenant's search_path itself (`bind_tenant` does both)."""
+    conn.info[TENANT_TAG] = f"t{int(tenant.id)}"
+
+
 async def bind_tenant(conn: AsyncConnection, tenant: Tenant, user_id: int | None = None) -> None:
     """Set the tenant for the current transaction only (SET LOCAL semantics): nothing leaks to the pool."""
+    conn.info.pop(TENANT_TAG, None)  # the binding statement itself is the same for every tenant
     await conn.execute(_BIND_SQL, {
         "search_path": quote_schema(tenant.schema_name),
         "user_id": "" if user_id is None else str(user_id),
     })
+    tag_tenant(conn, tenant)
 
 
 @asynccontextmanager

@@ -1,10 +1,19 @@
-"""The tenant→database map: one async engine (and pool) per PostgreSQL database."""
+"""The tenant→database map: one async engine (and pool) per PostgreSQL database.
+
+Tenants share a database's pool, and a tenant transaction sets its own search_path. PostgreSQL re-parses
+and re-plans a prepared statement whenever it runs under another search_path than the one it was prepared
+under (plancache.c: the cached query's search_path is compared with the current one), so a pool serving
+ten tenants re-parsed nearly every statement. Each statement of a tenant transaction is therefore tagged with
+a comment naming the tenant (`/*t<id>*/`, set by `context.bind_tenant` in the connection's `info`, cleared at
+check-in): asyncpg prepares one statement per tenant and text, each always run under its own search_path.
+The prepared-statement cache per connection is sized for that (`STATEMENT_CACHE`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from aquabill.tenants import control
@@ -19,6 +28,21 @@ NO_TENANT_SEARCH_PATH = "aquabill_no_tenant"
 # this long means the database or the pool is saturated; the worker runs fewer jobs than it has connections.
 POOL_TIMEOUT_SECONDS = 2.0
 
+# The tenant a pooled connection's current transaction is bound to (its `info`, see the module docstring).
+TENANT_TAG = "aquabill_tenant_tag"
+# Prepared statements kept per connection (SQLAlchemy's asyncpg dialect, LRU; its default is 100): the
+# statements of a few busy tenants, each tenant's its own.
+STATEMENT_CACHE = 500
+
+
+def _tag_statement(conn, cursor, statement, parameters, context, executemany):
+    tag = conn.info.get(TENANT_TAG)
+    return (statement if tag is None else f"/*{tag}*/ {statement}"), parameters
+
+
+def _forget_tag(dbapi_connection, connection_record) -> None:
+    connection_record.info.pop(TENANT_TAG, None)
+
 
 def to_async_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
@@ -28,17 +52,22 @@ def to_async_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
         pool_pre_ping=False,
+        pool_use_lifo=True,  # the most recently used connections first: fewer of them, their statements prepared
         pool_recycle=1800,
         connect_args={
             "server_settings": {"search_path": NO_TENANT_SEARCH_PATH, "application_name": "aquabill"},
+            "prepared_statement_cache_size": STATEMENT_CACHE,
         },
     )
+    event.listen(engine.sync_engine, "before_cursor_execute", _tag_statement, retval=True)
+    event.listen(engine.sync_engine.pool, "checkin", _forget_tag)
+    return engine
 
 
 class UnknownDatabase(LookupError):

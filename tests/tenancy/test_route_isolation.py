@@ -229,7 +229,9 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 ("POST", "/api/cloud-fiscal/requests/{request_id:uuid}/retry"), ("POST", "/acquiring/cloud-fiscal"),
                 ("POST", "/acquiring/cloud-fiscal/requests/{request_id:uuid}/retry"),
                 # legal entities: a commercial meter's reading (legal_entities/contract_api.py; B has meters A lacks)
-                ("POST", "/api/legal/meters/{meter_id:int}/readings")}
+                ("POST", "/api/legal/meters/{meter_id:int}/readings"),
+                # legal entities: booking B's unidentified payment on a contract (legal_entities/payment_api.py)
+                ("POST", "/api/legal/payments/{payment_id:int}/assign")}
 
 # a receipt's payment string (GOST R 56042) naming account 00100001, which A has (as B does, marked)
 RECEIPT_QR_A = ("ST00012|Name=Водоканал|PersonalAcc=40702810900000000001|BankName=Банк|BIC=044525225|"
@@ -715,6 +717,7 @@ class World:
                                                             "login": f"a-login-{n}", "sno": "osn"})],
             ("POST", "/acquiring/cloud-fiscal/requests/{request_id:uuid}/retry"): [None],
             ("POST", "/api/legal/meters/{meter_id:int}/readings"): [("json", {"read_on": "2024-02-20", "value": "130"})],
+            ("POST", "/api/legal/payments/{payment_id:int}/assign"): [("json", {"contract_id": 1, "note": "из A"})],
         }
         # an unknown route still gets a body (it may well be rejected as invalid: 400 is allowed for it)
         fallback = [("json", {"id": b_user, "user_id": b_user, "tenant_id": self.b.tenant.id,

@@ -83,3 +83,26 @@ async def test_tenant_transaction_leaves_nothing_on_its_connection(settings, mak
             await assert_no_tenant(conn)
     finally:
         await engines.dispose()
+
+
+async def test_each_tenant_has_its_own_prepared_statements(settings, make_tenant):
+    """The same SQL in two tenants' transactions on one connection is prepared once per tenant (tagged
+    `/*t<id>*/`), so PostgreSQL never re-parses it for another search_path; the tag leaves with the check-in."""
+    a, b = await make_tenant(), await make_tenant()
+    engines = EngineRegistry(settings.database_url, pool_size=1)  # one connection: the same one every time
+    sql = "SELECT count(*) FROM accounts WHERE id > :n"
+    try:
+        engine = await engines.engine(a.tenant.db_key)
+        for _ in range(2):
+            for t in (a, b):
+                async with tenant_transaction(engines, t.tenant) as conn:
+                    assert (await conn.execute(text(sql), {"n": -1})).scalar_one() == 0
+        async with engine.connect() as conn:
+            assert conn.info.get("aquabill_tenant_tag") is None
+            prepared = (await conn.execute(text(
+                "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%FROM accounts WHERE id >%' "
+                "AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY 1"))).scalars().all()
+        assert prepared == sorted([f"/*t{a.tenant.id}*/ SELECT count(*) FROM accounts WHERE id > $1",
+                                   f"/*t{b.tenant.id}*/ SELECT count(*) FROM accounts WHERE id > $1"])
+    finally:
+        await engines.dispose()

@@ -300,8 +300,12 @@ async def set_status(conn: AsyncConnection, payment_id: int, *, status: str, rea
 
 
 async def delete_allocations(conn: AsyncConnection, payment_ids: list[int]) -> None:
+    """The payments' allocations removed: over accounts' charges, and over contracts' documents (#16, an
+    organisation's payment; its contract is reallocated by `legal_entities.payments.allocation`)."""
     if payment_ids:
         await conn.execute(text("DELETE FROM payment_allocations WHERE payment_id = ANY(CAST(:p AS bigint[]))"),
+                           {"p": payment_ids})
+        await conn.execute(text("DELETE FROM contract_allocations WHERE payment_id = ANY(CAST(:p AS bigint[]))"),
                            {"p": payment_ids})
 
 

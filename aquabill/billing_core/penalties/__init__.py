@@ -3,12 +3,15 @@ and rate rules (overridable per tenant), the day-precise calculation of one debt
 calendar (calendar.py) and the set-based penalty run over a whole tenant (run.py, store.py)."""
 
 from aquabill.billing_core.penalties.calc import (
+    HOUSING_CODE_155,
     Payment,
     PenaltyResult,
     PenaltyRow,
+    PenaltyScale,
     PenaltyScope,
     RateDate,
     RowKind,
+    ScaleStep,
     calculate_penalty,
     due_date,
 )
@@ -22,7 +25,8 @@ from aquabill.billing_core.penalties.rules import (
 )
 
 __all__ = [
-    "FEDERAL_RULES", "KEY_RATES", "KeyRate", "Moratorium", "Payment", "PenaltyResult", "PenaltyRow",
-    "PenaltyRules", "PenaltyScope", "RateDate", "RateRule", "RateRuleKind", "RowKind", "calculate_penalty",
+    "FEDERAL_RULES", "HOUSING_CODE_155", "KEY_RATES", "KeyRate", "Moratorium", "Payment", "PenaltyResult",
+    "PenaltyRow", "PenaltyRules", "PenaltyScale", "PenaltyScope", "RateDate", "RateRule", "RateRuleKind", "RowKind",
+    "ScaleStep", "calculate_penalty",
     "due_date", "rate_on",
 ]

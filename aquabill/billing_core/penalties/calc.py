@@ -1,7 +1,9 @@
-"""Penalty (пени) on one debt under art. 155 part 14 of the Housing Code, to the day.
+"""Penalty (пени) on one debt under art. 155 part 14 of the Housing Code, to the day — or under another
+scale of the same shape (`PenaltyScale`: Federal Law 416-FZ for organisations, legal_entities/penalties.py).
 
-Day n of delay is `due + n` (the due date itself is the last day to pay). Days 1–30: nothing;
-days 31–90: 1/300 of the rate per day; from day 91: 1/130. Moratorium days accrue nothing.
+Day n of delay is `due + n` (the due date itself is the last day to pay). Art. 155 (`HOUSING_CODE_155`,
+the default): days 1–30 nothing; days 31–90: 1/300 of the rate per day; from day 91: 1/130. Moratorium
+days accrue nothing.
 
 The debt is split into parts: each payment after the due date is a part that was late from day 1 to
 its payment date (the payment day itself counts, the debt shrinks from the next day); what is still
@@ -29,6 +31,35 @@ DENOMINATOR_EARLY = 300
 DENOMINATOR_LATE = 130
 
 
+@dataclass(frozen=True, slots=True)
+class ScaleStep:
+    from_day: int  # the first day of delay (1 = the day after the due date) the fraction applies from
+    denominator: int  # the fraction of the rate per day is 1/denominator
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyScale:
+    """The days-of-delay scale of a penalty: before the first step nothing accrues (a grace period),
+    from each step's day its fraction of the rate, until the next step."""
+
+    steps: tuple[ScaleStep, ...]  # ascending by from_day, the first from_day >= 1
+    source: str = ""
+
+    @property
+    def grace_days(self) -> int:
+        return self.steps[0].from_day - 1
+
+    def denominator_on(self, day_of_delay: int) -> int | None:
+        found = [s.denominator for s in self.steps if s.from_day <= day_of_delay]
+        return found[-1] if found else None
+
+
+# art. 155 part 14 of the Housing Code in the wording of Law 307-FZ of 03.11.2015
+HOUSING_CODE_155 = PenaltyScale(
+    (ScaleStep(GRACE_DAYS + 1, DENOMINATOR_EARLY), ScaleStep(LOW_FRACTION_LAST_DAY + 1, DENOMINATOR_LATE)),
+    "ч. 14 ст. 155 ЖК РФ")
+
+
 class RateDate(StrEnum):
     """Which day's key rate the penalty of a part uses (before the federal rules are applied)."""
 
@@ -43,7 +74,7 @@ class PenaltyScope(StrEnum):
 
 
 class RowKind(StrEnum):
-    GRACE = "grace"  # days 1–30
+    GRACE = "grace"  # before the scale's first step (art. 155 ЖК: days 1–30)
     MORATORIUM = "moratorium"
     ACCRUAL = "accrual"
 
@@ -109,17 +140,19 @@ def calculate_penalty(amount: Decimal, due: date, payments: Iterable[Payment], c
                       rate_date: RateDate = RateDate.PAYMENT_DAY,
                       scope: PenaltyScope = PenaltyScope.ALL_DEBTS,
                       rules: PenaltyRules = FEDERAL_RULES,
-                      key_rates: tuple[KeyRate, ...] = KEY_RATES) -> PenaltyResult:
+                      key_rates: tuple[KeyRate, ...] = KEY_RATES,
+                      scale: PenaltyScale = HOUSING_CODE_155) -> PenaltyResult:
     """Penalty on a debt of `amount` payable by `due`, with `payments` against it, as of `calc_date`
-    (days of delay up to the day before it). `rules` are the federal rules or a tenant's override."""
+    (days of delay up to the day before it). `rules` are the federal rules or a tenant's override;
+    `scale` the grace days and fractions (art. 155 of the Housing Code unless told)."""
     first = due + timedelta(days=1)
-    low_from = due + timedelta(days=GRACE_DAYS + 1)
-    high_from = due + timedelta(days=LOW_FRACTION_LAST_DAY + 1)
+    low_from = due + timedelta(days=scale.steps[0].from_day)
+    step_starts = {due + timedelta(days=s.from_day) for s in scale.steps}
     rows: list[PenaltyRow] = []
     for label, base, last, ref in _parts(amount, due, payments, calc_date, scope):
         if last < first:
             continue
-        cuts = {low_from, high_from} | rules.boundaries()
+        cuts = step_starts | rules.boundaries()
         if rate_date is RateDate.EACH_DAY:
             cuts |= set(changes_between(first, last, key_rates))
         starts = sorted({first} | {c for c in cuts if first < c <= last})
@@ -133,7 +166,8 @@ def calculate_penalty(amount: Decimal, due: date, payments: Iterable[Payment], c
                 rows.append(PenaltyRow(label, RowKind.MORATORIUM, start, end, days, base, None, None,
                                        Decimal(0)))
                 continue
-            denominator = DENOMINATOR_EARLY if start < high_from else DENOMINATOR_LATE
+            denominator = scale.denominator_on((start - due).days)
+            assert denominator is not None  # start >= low_from: the first step applies
             key = rate_on(start if rate_date is RateDate.EACH_DAY
                           else calc_date if rate_date is RateDate.CALCULATION_DAY else ref, key_rates)
             rate = rules.effective_rate(start, key)

@@ -33,6 +33,7 @@ from aquabill.channels.bank_files import (
     parse_statement,
     read_registry,
 )
+from aquabill.legal_entities.payments.bank_import import StatementLine, identify_statement, statement_line
 
 Progress = Callable[[float, str], Awaitable[None]]
 SOURCES = {"sberbank": "registry", "1c": "bank_1c"}
@@ -153,7 +154,10 @@ def _operation_id(d: BankDocument) -> str:
     return f"{d.date:%Y%m%d}/{d.number}/{d.payer.account or d.payer.inn}/{d.kind}"[:64]
 
 
-async def _statement_lines(conn: AsyncConnection, data: bytes, report: intake.FileReport) -> list[PaymentLine]:
+async def _statement_lines(conn: AsyncConnection, data: bytes, report: intake.FileReport,
+                           legal: list[StatementLine]) -> list[PaymentLine]:
+    """The statement's incoming lines; `legal` gets each one's payer INN/KPP and purpose (organisations' lines are
+    matched to contracts after the insert, `legal_entities.payments.bank_import`)."""
     st = parse_statement(data)
     ours = await _bank_accounts(conn)
     incoming = [d for d in st.documents if d.recipient.account in ours] if ours else list(st.incoming())
@@ -164,6 +168,7 @@ async def _statement_lines(conn: AsyncConnection, data: bytes, report: intake.Fi
     skipped = len(st.documents) - len(incoming)
     if skipped:
         report.notes.append(f"Документов не в пользу организации (списания и прочие): {skipped}, пропущены")
+    legal.extend(statement_line(d.line, d.amount, d.purpose, d.payer.inn, d.payer.kpp) for d in incoming)
     return [PaymentLine(
         line_no=d.line, operation_id=_operation_id(d), paid_on=d.received_on or d.date, amount=d.amount,
         account_text=account_in_purpose(d.purpose) or "", payer=d.payer.name or d.payer.inn,
@@ -200,6 +205,7 @@ async def import_payment_file(conn: AsyncConnection, agent_code: str, data: byte
         return _duplicate_file(report, earlier)
     rows: list[RegistryRow] = []
     lines: list[PaymentLine] = []
+    legal: list[StatementLine] = []
     try:
         if fmt == "sberbank":
             try:
@@ -208,7 +214,7 @@ async def import_payment_file(conn: AsyncConnection, agent_code: str, data: byte
                 raise PaymentFileError(f"Описание реестра агента неверно: {exc}") from exc
             rows = _registry_rows(data, layout, report)
         else:
-            lines = await _statement_lines(conn, data, report)
+            lines = await _statement_lines(conn, data, report, legal)
     except BankFileError as exc:
         raise PaymentFileError(f"Файл не принят: {exc}", field="file") from exc
     if timings is not None:
@@ -232,6 +238,12 @@ async def import_payment_file(conn: AsyncConnection, agent_code: str, data: byte
         timings["stage"] = perf_counter() - started
     await intake.load_staged(conn, report, agent_id=agent["id"], source=SOURCES[fmt], user_id=user_id,
                              timings=timings)
+    if legal:  # organisations' lines: matched to contracts by payer INN and purpose
+        outcome = await identify_statement(conn, legal, user_id=user_id)
+        report.unidentified -= outcome.identified
+        if outcome.identified or outcome.queued:
+            report.notes.append(f"Платежи организаций: отнесено на договоры {outcome.identified}, "
+                                f"оставлено в невыясненных {outcome.queued}")
     await intake.finish(conn, report)
     if progress:
         await progress(100, "загружено")

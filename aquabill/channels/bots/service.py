@@ -23,7 +23,8 @@ from aquabill.subscribers.bot import BotEnv, BotEvent, Outcome, handle
 from aquabill.subscribers.bot import store as bot_store
 from aquabill.subscribers.bot.types import PhotoFetcher
 from aquabill.tenants import registry
-from aquabill.tenants.context import Tenant, tenant_transaction
+from aquabill.tenants.context import Tenant, tag_tenant, tenant_transaction
+from aquabill.tenants.naming import quote_schema
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +112,23 @@ class Conversations:
         self._pruned: dict[int, float] = {}
         self._zone = ZoneInfo(core.settings.timezone)
 
-    def env(self, tenant: Tenant, fetch_photo: PhotoFetcher | None, channel: str = "") -> BotEnv:
+    def env(self, tenant: Tenant, fetch_photo: PhotoFetcher | None, channel: str = "", schema: str = "") -> BotEnv:
         s = self.core.settings
         return BotEnv(today=datetime.now(self._zone).date(), tenant_slug=tenant.slug, tenant_name=tenant.name,
                       base_url=s.base_url, pay_secret=str(s.secret_key), fetch_photo=fetch_photo, channel=channel,
-                      receipt_pdf=bot_receipt_pdf)
+                      receipt_pdf=bot_receipt_pdf, schema=schema)
 
     async def handle(self, tenant: Tenant, event: BotEvent, fetch_photo: PhotoFetcher | None = None) -> Outcome:
         """The replies to one event (none for a repeated delivery); its events are published after the
         commit. A failure rolls the transaction back (the update is not marked handled) and propagates."""
+        engine = await self.core.engines.engine(tenant.db_key)
         async with self._slots:
-            async with tenant_transaction(self.core.engines, tenant) as conn:
-                outcome = await handle(conn, event, self.env(tenant, fetch_photo, event.channel))
+            # the tenant's transaction, bound by the conversation's first statement (env.schema: one round trip
+            # less than `tenant_transaction`'s separate binding); its statements tagged with the tenant
+            async with engine.begin() as conn:
+                tag_tenant(conn, tenant)
+                env = self.env(tenant, fetch_photo, event.channel, quote_schema(tenant.schema_name))
+                outcome = await handle(conn, event, env)
                 if self._pruned.get(tenant.id, 0.0) < time.monotonic() - PRUNE_EVERY:
                     self._pruned[tenant.id] = time.monotonic()
                     await bot_store.prune_updates(conn, UPDATES_KEPT)

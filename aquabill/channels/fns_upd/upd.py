@@ -19,6 +19,7 @@ The 5.03 format has no СвУчДокОбор block (5.01/5.02 had one): the EDO
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,7 +68,23 @@ def build_upd(doc: Document, *, formed_at: datetime, guid: UUID | None = None,
               shipment_doc: DocumentRef | None = None, program: str = PROGRAM) -> UpdFile:
     """The exchange file for `doc` (checked first), formed at `formed_at` (its date goes into the name and
     ДатаИнфПр, its time into ВремИнфПр). `guid` fixes the file's GUID (see `naming.document_guid`)."""
-    check_document(doc)
+    file_id, root = upd_tree(doc, formed_at=formed_at, guid=guid, shipment_doc=shipment_doc, program=program)
+    return UpdFile(file_id=file_id, content=serialize(root))
+
+
+def serialize(root: etree._Element) -> bytes:
+    """The file's bytes: windows-1251 with the XML declaration."""
+    return etree.tostring(root, xml_declaration=True, encoding=ENCODING, pretty_print=True)
+
+
+def upd_tree(doc: Document, *, formed_at: datetime, guid: UUID | None = None,
+             shipment_doc: DocumentRef | None = None, program: str = PROGRAM,
+             checked: bool = False) -> tuple[FileId, etree._Element]:
+    """`build_upd` before serialising: the file id and the element tree (validated as it is by the issuing
+    renderer, which so saves parsing the bytes back). `checked`: the caller has run `check_document` on `doc`
+    already (the issuing does, before numbering) — not repeated."""
+    if not checked:
+        check_document(doc)
     file_id = make_file_id(doc.buyer.edo_id, doc.seller.edo_id, formed_at.date(), guid)
     root = etree.Element("Файл", ИдФайл=str(file_id), ВерсФорм=FORMAT_VERSION, ВерсПрог=program[:40])
     d = _sub(root, "Документ", КНД=KND, Функция=doc.function.value)
@@ -86,8 +103,7 @@ def build_upd(doc: Document, *, formed_at: datetime, guid: UUID | None = None,
         _transfer(d, doc)
     signer = _sub(d, "Подписант", Должн=doc.signer.position[:255], СпосПодтПолном="1")
     _fio(signer, doc.signer.person)
-    content = etree.tostring(root, xml_declaration=True, encoding=ENCODING, pretty_print=True)
-    return UpdFile(file_id=file_id, content=content)
+    return file_id, root
 
 
 def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
@@ -127,7 +143,30 @@ def _invoice_info(d: etree._Element, doc: Document, shipment_doc: DocumentRef | 
             _sub(info, "ТекстИнф", Идентиф=ident[:50], Значен=value[:2000])
 
 
+# the seller's block is the same in every document of a month: built once per process and copied (lxml's
+# deepcopy is C code, several times cheaper than building the dozen elements again)
+_PARTY_TREES: dict[tuple[str, Party], etree._Element] = {}
+_PARTY_TREES_MAX = 64
+
+
 def _party(parent: etree._Element, tag: str, party: Party) -> None:
+    if tag != "СвПрод":  # a buyer differs from one document to the next
+        _build_party(parent, tag, party)
+        return
+    try:
+        cached = _PARTY_TREES.get((tag, party))
+    except TypeError:  # an unhashable field: built every time
+        _build_party(parent, tag, party)
+        return
+    if cached is None:
+        cached = _build_party(etree.Element("_"), tag, party)
+        if len(_PARTY_TREES) >= _PARTY_TREES_MAX:
+            _PARTY_TREES.clear()
+        _PARTY_TREES[(tag, party)] = cached
+    parent.append(deepcopy(cached))
+
+
+def _build_party(parent: etree._Element, tag: str, party: Party) -> etree._Element:
     p = _sub(parent, tag)
     ids = _sub(p, "ИдСв")
     if party.is_sole_trader:
@@ -147,6 +186,7 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
             _sub(contact, "Тлф").text = party.phone[:255]
         if party.email:
             _sub(contact, "ЭлПочта").text = party.email[:255]
+    return p
 
 
 def _address(a: etree._Element, address: Address) -> None:

@@ -28,17 +28,24 @@ _MAX_SHOWN = 20  # problems listed in the Invalid message; all are in its `field
 _local = threading.local()
 
 
-@lru_cache(maxsize=1)
-def _schema_bytes() -> bytes:
-    return files("aquabill.channels.fns_upd").joinpath("xsd", SCHEMA_FILE).read_bytes()
+@lru_cache(maxsize=8)
+def _schema_bytes(name: str) -> bytes:
+    return files("aquabill.channels.fns_upd").joinpath("xsd", name).read_bytes()
+
+
+def shipped_schema(name: str) -> etree.XMLSchema:
+    """This thread's compiled schema of the shipped XSD file `name` (UPD, UKD, reconciliation act …)."""
+    compiled = getattr(_local, "schemas", None)
+    if compiled is None:
+        compiled = _local.schemas = {}
+    if name not in compiled:
+        compiled[name] = etree.XMLSchema(etree.fromstring(_schema_bytes(name)))
+    return compiled[name]
 
 
 def schema() -> etree.XMLSchema:
-    """This thread's compiled schema."""
-    compiled = getattr(_local, "schema", None)
-    if compiled is None:
-        compiled = _local.schema = etree.XMLSchema(etree.fromstring(_schema_bytes()))
-    return compiled
+    """This thread's compiled schema of the UPD 5.03 seller's title."""
+    return shipped_schema(SCHEMA_FILE)
 
 
 def validate(content: bytes, file_name: str | None = None) -> list[Problem]:
@@ -49,16 +56,31 @@ def validate(content: bytes, file_name: str | None = None) -> list[Problem]:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
         return [Problem(f"строка {exc.lineno}", f"файл не является корректным XML: {exc.msg}")]
+    return validate_tree(root, file_name)
+
+
+def validate_tree(root: etree._Element, file_name: str | None = None) -> list[Problem]:
+    """`validate` of a parsed (or just built) document."""
     problems: list[Problem] = []
     xsd = schema()
     if not xsd.validate(root):
-        problems.extend(_problem(entry) for entry in xsd.error_log)
+        problems.extend(xsd_problem(entry) for entry in xsd.error_log)
     problems.extend(run_checks(root, file_name))
     return problems
 
 
 def ensure_valid(content: bytes, file_name: str | None = None) -> None:
-    problems = validate(content, file_name)
+    _raise_if(validate(content, file_name))
+
+
+def ensure_valid_tree(root: etree._Element, file_name: str | None = None) -> None:
+    """`ensure_valid` of the tree a builder made, before it is serialised: the same schema and checks without
+    parsing the bytes back (serialising a valid tree gives the same document: character references for what
+    windows-1251 lacks, whitespace between elements that the schema ignores)."""
+    _raise_if(validate_tree(root, file_name))
+
+
+def _raise_if(problems: list[Problem]) -> None:
     if problems:
         shown = "; ".join(str(p) for p in problems[:_MAX_SHOWN])
         more = f" (и ещё {len(problems) - _MAX_SHOWN})" if len(problems) > _MAX_SHOWN else ""
@@ -89,7 +111,7 @@ _ATOMIC = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: '([^']*)' i
 _TYPES = {"xs:decimal": "число", "xs:integer": "целое число", "xs:date": "дата"}
 
 
-def _problem(entry) -> Problem:
+def xsd_problem(entry) -> Problem:
     path = entry.path or f"строка {entry.line}"
     message = entry.message.strip()
     if m := _FACET.match(message):

@@ -29,6 +29,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from aquabill.channels.bots.service import BotConfig, Conversations
 from aquabill.channels.telegram.limiter import PacedRateLimiter
+from aquabill.channels.telegram.request import LeanRequest
 from aquabill.channels.telegram.wire import keyboard, to_event
 from aquabill.platform.config import Settings
 from aquabill.subscribers.bot import Outcome, PhotoRef, Reply, texts
@@ -69,11 +70,15 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, lane: str = "reply
 
 
 def build_application(settings: Settings, token: str, *, updater: bool = False) -> Application:
+    """The tenant's PTB application on the lean HTTP client (request.py), with no job queue and no
+    persistence (the conversation's state is in PostgreSQL)."""
     base, files = api_urls(settings)
     builder = (Application.builder().token(token).base_url(base).base_file_url(files)
-               .rate_limiter(PacedRateLimiter()).concurrent_updates(CONCURRENT_UPDATES)
-               .connection_pool_size(POOL_SIZE).pool_timeout(10.0).connect_timeout(5.0).read_timeout(10.0)
-               .write_timeout(10.0))
+               .rate_limiter(PacedRateLimiter()).concurrent_updates(CONCURRENT_UPDATES).job_queue(None)
+               .request(LeanRequest(POOL_SIZE, read_timeout=10.0, write_timeout=10.0, connect_timeout=5.0,
+                                    pool_timeout=10.0))
+               .get_updates_request(LeanRequest(1, read_timeout=10.0, write_timeout=10.0, connect_timeout=5.0,
+                                                pool_timeout=10.0)))
     if not updater:
         builder = builder.updater(None)
     return builder.build()

@@ -16,6 +16,7 @@ from aquabill.platform.jobs import store
 from aquabill.platform.jobs.catalogue import load_job_kinds
 from aquabill.platform.jobs.cloud_fiscal import cloud_fiscal_cron_jobs
 from aquabill.platform.jobs.context import JobContext
+from aquabill.platform.jobs.edo import edo_cron_jobs
 from aquabill.platform.jobs.mail_poll import mail_cron_jobs
 from aquabill.platform.jobs.registry import JOBS
 from aquabill.platform.jobs.request_timers import cron_jobs
@@ -70,7 +71,7 @@ def build_worker(core: Core, *, burst: bool = False, max_jobs: int = 10) -> Work
 
     return Worker(
         functions=[func(run_job, name=RUN_JOB, timeout=6 * 3600)],
-        cron_jobs=[*cron_jobs(), *mail_cron_jobs(), *sweep_cron_jobs(), *cloud_fiscal_cron_jobs()],
+        cron_jobs=[*cron_jobs(), *mail_cron_jobs(), *sweep_cron_jobs(), *cloud_fiscal_cron_jobs(), *edo_cron_jobs()],
         redis_settings=RedisSettings.from_dsn(core.settings.redis_url),
         queue_name=core.keys.queue,
         on_startup=on_startup,

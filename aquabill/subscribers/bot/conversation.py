@@ -29,20 +29,19 @@ COMMANDS_CANCEL = ("/cancel", "отмена")
 async def handle(conn: AsyncConnection, event: BotEvent, env: BotEnv) -> Outcome:
     """React to one event (see the module's docstring)."""
     out = Outcome()
-    fresh, chat = await store.begin_update(conn, event.channel, event.update_key, event.chat_key)
+    fresh, chat = await store.begin_update(conn, event.channel, event.update_key, event.chat_key, env.schema)
     if not fresh:
         out.duplicate = True
         return out
     if chat is None:  # first contact
-        chat = await store.open_chat(conn, event.channel, event.chat_key, event.name)
-        await store.bind_subscriber(conn, chat["subscriber_id"])
+        chat = await store.open_chat(conn, event.channel, event.chat_key, event.name, absent=True)
     talk = Talk(conn, env, event, chat, out)
     try:
         await talk.react()
     except DomainError as exc:  # a refusal the steps did not expect: say it, back to the menu
         talk.reset()
         await talk.menu(exc.message)
-    if chat["new"] or talk.state != chat["state"] or talk.notify != chat["notify"]:
+    if talk.state != chat["state"] or talk.notify != chat["notify"]:  # a new chat's row holds the defaults
         await store.save_chat(conn, chat["id"], talk.state, talk.notify)
     return out
 

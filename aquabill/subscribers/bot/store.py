@@ -24,18 +24,39 @@ _CHAT = "SELECT id, subscriber_id, state, notify FROM bot_chats WHERE channel = 
 
 
 _BEGIN = """
-WITH fresh AS (INSERT INTO bot_updates(channel, update_key) VALUES (:c, :u) ON CONFLICT DO NOTHING RETURNING 1),
-chat AS (SELECT id, subscriber_id, state, notify FROM bot_chats WHERE channel = :c AND chat_key = :k FOR UPDATE)
+WITH fresh AS (INSERT INTO {s}bot_updates(channel, update_key) VALUES (:c, :u) ON CONFLICT DO NOTHING RETURNING 1),
+chat AS (SELECT id, subscriber_id, state, notify FROM {s}bot_chats WHERE channel = :c AND chat_key = :k FOR UPDATE)
 SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, chat.id, chat.subscriber_id, chat.state, chat.notify,
-       set_config('aquabill.subscriber_id', coalesce(chat.subscriber_id::text, ''), true) AS bound
+       set_config('aquabill.subscriber_id', coalesce(chat.subscriber_id::text, ''), true) AS bound{bind}
 FROM (SELECT 1) one LEFT JOIN chat ON true"""
+# binding the tenant in the same statement (`schema` given): its tables named with their schema, the
+# transaction's search_path and audit user set for the statements after it (as tenants.context.bind_tenant)
+_BIND = (",\n       set_config('search_path', :sp, true) AS bound_path, "
+         "set_config('aquabill.user_id', '', true) AS bound_user")
+_BEGIN_PLAIN = text(_BEGIN.format(s="", bind=""))
+_BEGIN_BOUND: dict[str, Any] = {}  # quoted schema → its statement
 
 
-async def begin_update(conn: AsyncConnection, channel: str, update_key: str,
-                       chat_key: str) -> tuple[bool, dict[str, Any] | None]:
+def _begin_sql(schema: str) -> Any:
+    found = _BEGIN_BOUND.get(schema)
+    if found is None:
+        if len(_BEGIN_BOUND) > 10_000:
+            _BEGIN_BOUND.clear()
+        found = _BEGIN_BOUND[schema] = text(_BEGIN.format(s=schema + ".", bind=_BIND))
+    return found
+
+
+async def begin_update(conn: AsyncConnection, channel: str, update_key: str, chat_key: str,
+                       schema: str = "") -> tuple[bool, dict[str, Any] | None]:
     """In one round trip: record the update (False when it was handled before), lock the chat's row and name
-    its subscriber for the audit (see `bind_subscriber`). The chat is None when it has no row yet."""
-    row = (await conn.execute(text(_BEGIN), {"c": channel, "u": update_key[:128], "k": chat_key})).one()
+    its subscriber for the audit (see `bind_subscriber`). The chat is None when it has no row yet.
+    With `schema` (quoted) the same statement binds the transaction to that tenant schema; without it the
+    caller has bound the transaction (`tenant_transaction`)."""
+    params = {"c": channel, "u": update_key[:128], "k": chat_key}
+    if schema:
+        row = (await conn.execute(_begin_sql(schema), {**params, "sp": schema})).one()
+    else:
+        row = (await conn.execute(_BEGIN_PLAIN, params)).one()
     return row.fresh, (_chat(row, new=False) if row.id is not None else None)
 
 
@@ -44,26 +65,32 @@ def _chat(row, *, new: bool) -> dict[str, Any]:
     return {"id": row.id, "subscriber_id": row.subscriber_id, "state": state or {}, "notify": row.notify, "new": new}
 
 
-async def open_chat(conn: AsyncConnection, channel: str, chat_key: str, name: str = "") -> dict[str, Any]:
-    """The chat's row, locked for this transaction (one update of a chat at a time). On first contact the
-    bot creates a subscriber for the chat (created_via = the channel, no e-mail or phone) and the row.
-    Returns `id`, `subscriber_id`, `state` (dict), `notify`, `new` (just created)."""
+async def open_chat(conn: AsyncConnection, channel: str, chat_key: str, name: str = "", *,
+                    absent: bool = False) -> dict[str, Any]:
+    """The chat's row, locked for this transaction (one update of a chat at a time), its subscriber named for
+    the audit (`bind_subscriber`). On first contact the bot creates a subscriber for the chat (created_via =
+    the channel, no e-mail or phone) and the row. `absent`: the caller has just looked (`begin_update`) and
+    found no row, so no second look. Returns `id`, `subscriber_id`, `state` (dict), `notify`, `new`."""
     params = {"c": channel, "k": chat_key}
-    row = (await conn.execute(text(_CHAT), params)).first()
+    row = None if absent else (await conn.execute(text(_CHAT), params)).first()
     if row is not None:
+        await bind_subscriber(conn, row.subscriber_id)
         return _chat(row, new=False)
     sid = (await conn.execute(text(
         "INSERT INTO subscribers(full_name, created_via, preferred_channel) VALUES (:n, :c, :c) RETURNING id"),
         {"n": name[:200], "c": channel})).scalar_one()
     created = (await conn.execute(text(
         "INSERT INTO bot_chats(channel, chat_key, subscriber_id) VALUES (:c, :k, :s) "
-        "ON CONFLICT (channel, chat_key) DO NOTHING RETURNING id, subscriber_id, state, notify"),
+        "ON CONFLICT (channel, chat_key) DO NOTHING RETURNING id, subscriber_id, state, notify, "
+        "set_config('aquabill.subscriber_id', subscriber_id::text, true) AS bound"),
         {**params, "s": sid})).first()
     if created is not None:
         return _chat(created, new=True)
     # another delivery of the same chat's first message won the race: drop ours, use its chat
     await conn.execute(text("DELETE FROM subscribers WHERE id = :s"), {"s": sid})
-    return _chat((await conn.execute(text(_CHAT), params)).one(), new=False)
+    row = (await conn.execute(text(_CHAT), params)).one()
+    await bind_subscriber(conn, row.subscriber_id)
+    return _chat(row, new=False)
 
 
 async def bind_subscriber(conn: AsyncConnection, subscriber_id: int) -> None:

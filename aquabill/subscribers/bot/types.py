@@ -127,6 +127,9 @@ class BotEnv:
     # the account's receipt of a month as the PDF the portal gives (conn, account id, month) → bytes; None: the
     # bot sends its HTML receipt instead (the domain cannot render PDFs: channels/bots/service.py fills it)
     receipt_pdf: ReceiptPdf | None = None
+    # the tenant's quoted schema when `handle` binds the transaction itself (its first statement sets the
+    # search_path: one round trip less per event); empty: the caller bound it (`tenant_transaction`)
+    schema: str = ""
 
 
 @dataclass

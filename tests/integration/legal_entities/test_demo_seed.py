@@ -34,7 +34,7 @@ async def seeded(core, make_tenant):
 
 async def test_the_seed_makes_a_few_hundred_organisations_with_contracts(seeded, core):
     handle, counts = seeded
-    assert counts == {"counterparties": 300, "contracts": 306, "points": 790, "meters": 297, "subs": 23}
+    assert counts == {"counterparties": 300, "contracts": 306, "points": 790, "meters": 432, "subs": 23}
     async with tenant_transaction(core.engines, handle.tenant) as conn:
         kinds = dict((await conn.execute(text("SELECT kind, count(*) FROM contracts GROUP BY kind"))).all())
         statuses = dict((await conn.execute(text("SELECT status, count(*) FROM contracts GROUP BY status"))).all())
@@ -42,7 +42,7 @@ async def test_the_seed_makes_a_few_hundred_organisations_with_contracts(seeded,
         assert set(statuses) == {"draft", "active", "terminated"}
         supply, metered = (await conn.execute(text(
             "SELECT count(*), count(*) FILTER (WHERE metered) FROM contract_points WHERE kind = 'supply'"))).one()
-        assert (supply, metered) == (469, 297)  # about two thirds of the supply points metered
+        assert (supply, metered) == (469, 432)  # 19 of 20 of the supply points of signed contracts metered
         readings = (await conn.execute(text(
             "SELECT count(*), count(*) FILTER (WHERE r.consumption > 0) FROM readings r "
             "JOIN meters m ON m.id = r.meter_id WHERE m.kind = 'commercial'"))).one()

@@ -127,13 +127,13 @@ async def test_closed_month_reprint_and_correction_change_no_charge(tx):
         assert first and all(x["issued"] for x in first)
         assert not any(x["issued"] for x in await _issue(conn, CLOSED, user_id=1))  # a reprint: nothing new
         # new requisites: the closed month's receipts are corrected with the figures as they stand
-        await save_requisites(conn, {**REQUISITES, "bic": "049999998"})
+        await save_requisites(conn, {**REQUISITES, "bic": "044525225"})
         corrected = await _issue(conn, CLOSED, user_id=1)
         assert all(x["issued"] and x["issue_no"] == 2 for x in corrected)
         latest = await issued_receipt(conn, corrected[0]["account_id"], CLOSED)
-        assert latest["payee"]["bic"] == "049999998"
+        assert latest["payee"]["bic"] == "044525225"
         assert latest["issue"]["reason"] == "Исправленная квитанция: изменились реквизиты получателя платежа"
-        assert (await issued_receipt(conn, corrected[0]["account_id"], CLOSED, 1))["payee"]["bic"] == "049999999"
+        assert (await issued_receipt(conn, corrected[0]["account_id"], CLOSED, 1))["payee"]["bic"] == REQUISITES["bic"]
         assert (await conn.execute(text(CHARGES_DIGEST))).one() == digest
         await save_requisites(conn, REQUISITES)
 

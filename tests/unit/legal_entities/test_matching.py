@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from aquabill.channels.bank_files import BankDocument, parse_statement
-from aquabill.legal_entities.matching import Candidate, ContractKey, OpenDocument, match, numbers_in
+from aquabill.legal_entities.matching import (
+    Candidate,
+    ContractKey,
+    OpenDocument,
+    documents_in,
+    match,
+    numbers_in,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "bank-1c-clientbank"
 ROSTELECOM = "7707049388"  # the payer of samples 2–5
@@ -101,3 +108,66 @@ def test_unknown_payer_goes_to_the_unidentified_queue():
     paid = payment("xini1_sample1.txt", "1")
     result = match(paid, [ContractKey(1, "0320", None, ROSTELECOM)])
     assert (result.candidates, result.automatic) == ((), None)
+
+
+@pytest.mark.parametrize(("purpose", "named"), [
+    ("Оплата по счёту № 5 от 01.02.2026 по договору № ВК-0042", {"5": {"bill"}}),
+    ("Оплата по счету на оплату №12 за январь", {"12": {"bill"}}),
+    ("по счетам № 7", {"7": {"bill"}}),
+    ("Оплата по УПД № 5 и универсальному передаточному документу № 6", {"5": {"upd"}, "6": {"upd"}}),
+    ("по счету-фактуре 15, акт 16", {"15": {"upd", "advance_invoice"}, "16": {"act"}}),
+    ("корректировочный счёт-фактура № 3 и УКД 4", {"3": {"ukd"}, "4": {"ukd"}}),
+    ("Оплата по счёту на оплату за январь", {}),
+])
+def test_document_kinds_in_purpose(purpose, named):
+    assert {n: set(k) for n, k in documents_in(purpose).items()} == named
+
+
+INN = "7707083893"
+
+
+def _paid(purpose: str, inn: str = INN) -> BankDocument:
+    return replace(payment("xini1_sample3.txt", "288"), purpose=purpose,
+                   payer=replace(payment("xini1_sample3.txt", "288").payer, inn=inn, kpp=""))
+
+
+def test_bill_number_is_not_the_upd_of_the_same_number():
+    """Each kind has its own numbering: bill № 5 and UPD № 5 of January are two documents; «счёт № 5» is the
+    bill."""
+    contracts = [ContractKey(1, "ВК-0042", None, INN)]
+    documents = [OpenDocument(10, 1, "5", date(2026, 1, 31), D("8018.38"), "upd"),
+                 OpenDocument(11, 1, "5", date(2026, 1, 31), D("8018.38"), "bill")]
+    result = match(_paid("Оплата по счёту № 5 от 31.01.2026 по договору № ВК-0042 за январь 2026 г."),
+                   contracts, documents)
+    assert result.automatic == Candidate(1, 11, 100, "в назначении указан счёт № 5 от 31.01.2026")
+    upd = match(_paid("Оплата по УПД № 5 от 31.01.2026"), contracts, documents)
+    assert upd.automatic == Candidate(1, 10, 100, "в назначении указан УПД № 5 от 31.01.2026")
+
+
+def test_invoice_word_fitting_two_documents_of_one_contract_is_that_contract():
+    contracts = [ContractKey(1, "ВК-0042", None, INN), ContractKey(2, "ВК-0043", None, INN)]
+    documents = [OpenDocument(10, 1, "5", date(2026, 1, 31), D("100.00"), "upd"),
+                 OpenDocument(12, 1, "5", date(2026, 1, 12), D("50.00"), "advance_invoice"),
+                 OpenDocument(13, 2, "5", date(2026, 1, 31), D("70.00"), "bill")]
+    result = match(_paid("Оплата по с/ф № 5"), contracts, documents)
+    assert result.automatic == Candidate(1, None, 100, (
+        "в назначении указан номер документов одного договора: счёт-фактура на аванс № 5 от 12.01.2026, "
+        "УПД № 5 от 31.01.2026"))
+
+
+def test_documents_of_two_contracts_are_rivals_unless_the_contract_is_named():
+    contracts = [ContractKey(1, "ВК-0042", None, INN), ContractKey(2, "ВК-0043", None, INN)]
+    documents = [OpenDocument(10, 1, "5", date(2025, 1, 31), D("100.00"), "bill"),
+                 OpenDocument(13, 2, "5", date(2026, 1, 31), D("70.00"), "bill")]
+    assert [(c.contract_id, c.score) for c in match(_paid("Оплата по счёту № 5"), contracts, documents).candidates
+            ] == [(1, 100), (2, 100)]
+    named = match(_paid("Оплата по счёту № 5 по договору № ВК-0043"), contracts, documents)
+    assert named.automatic == Candidate(2, 13, 100, "в назначении указан счёт № 5 от 31.01.2026")
+
+
+def test_only_the_payers_own_documents_count():
+    """Another organisation's bill № 5 is no candidate: numbers repeat across organisations."""
+    contracts = [ContractKey(1, "ВК-0042", None, INN), ContractKey(2, "ВК-0099", None, "5003001114")]
+    documents = [OpenDocument(13, 2, "5", date(2026, 1, 31), D("70.00"), "bill")]
+    assert match(_paid("Оплата по счёту № 5"), contracts, documents).candidates == (
+        Candidate(1, None, 60, f"ИНН плательщика {INN} — единственный договор № ВК-0042"),)

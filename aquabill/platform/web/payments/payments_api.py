@@ -16,12 +16,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import Parameter
+from sqlalchemy import text
 
 from aquabill.base.errors import Conflict, Invalid, NotFound, found
 from aquabill.billing_core.payments import intake, store
 from aquabill.billing_core.periods import Period
 from aquabill.cash import fiscal as cash_fiscal
 from aquabill.channels.bank_files.importer import count_lines, import_payment_file, layout_from_json
+from aquabill.legal_entities.payments.allocation import reallocate
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as jobs_store
 from aquabill.platform.jobs.payments_file import start_payments_file_job
@@ -164,7 +166,9 @@ async def get_file(ctx: Ctx, payment_file_id: int) -> dict:
       status_code=200)
 async def rollback_file(ctx: Ctx, payment_file_id: int, data: StornoIn | None = None) -> dict:
     """Roll the whole file back while its payments' months are open; readings it added stay."""
-    return await intake.roll_back_file(ctx.conn, payment_file_id, note=data.note if data else "")
+    done = await intake.roll_back_file(ctx.conn, payment_file_id, note=data.note if data else "")
+    await _reallocate_contracts(ctx, "SELECT DISTINCT contract_id FROM payments WHERE file_id = :id", payment_file_id)
+    return done
 
 
 # ---- payments --------------------------------------------------------------------------------------------
@@ -208,13 +212,25 @@ async def get_payment(ctx: Ctx, payment_id: int) -> dict:
 
 @post("/api/payments/{payment_id:int}/storno", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=200)
 async def storno(ctx: Ctx, payment_id: int, data: StornoIn | None = None) -> dict:
-    return await intake.storno_payment(ctx.conn, payment_id, note=data.note if data else "")
+    done = await intake.storno_payment(ctx.conn, payment_id, note=data.note if data else "")
+    await _reallocate_contracts(ctx, "SELECT contract_id FROM payments WHERE id = :id", payment_id)
+    return done
+
+
+async def _reallocate_contracts(ctx: Ctx, sql: str, key: int) -> None:
+    """A contract's payment stornoed (or a file with such payments rolled back): its allocations are gone, the
+    contract's documents are covered anew by what is left."""
+    contract_ids = [r for (r,) in await ctx.conn.execute(text(sql), {"id": key}) if r is not None]
+    if contract_ids:
+        await reallocate(ctx.conn, sorted(set(contract_ids)), user_id=ctx.principal.user_id)
 
 
 @post("/api/payments/{payment_id:int}/transfer", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=200)
 async def transfer(ctx: Ctx, payment_id: int, data: AccountIn) -> dict:
-    return await intake.transfer_payment(ctx.conn, payment_id, data.account_id, note=data.note,
+    done = await intake.transfer_payment(ctx.conn, payment_id, data.account_id, note=data.note,
                                          user_id=ctx.principal.user_id)
+    await _reallocate_contracts(ctx, "SELECT contract_id FROM payments WHERE id = :id", payment_id)
+    return done
 
 
 @post("/api/payments/{payment_id:int}/identify", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=200)

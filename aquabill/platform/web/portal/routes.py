@@ -13,6 +13,7 @@ from __future__ import annotations
 from aquabill.platform.web.portal import (
           explain_routes,
           identity_routes,
+          org_routes,
           pages_routes,
           payment_routes,
           receipt_choice,
@@ -20,4 +21,4 @@ from aquabill.platform.web.portal import (
 )
 
 ROUTES = [*identity_routes.ROUTES, *pages_routes.ROUTES, *payment_routes.ROUTES, *explain_routes.ROUTES,
-          *staff_rules.ROUTES, *receipt_choice.ROUTES]
+          *staff_rules.ROUTES, *receipt_choice.ROUTES, *org_routes.ROUTES]

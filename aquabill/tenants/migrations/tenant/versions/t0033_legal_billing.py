@@ -324,7 +324,10 @@ def upgrade() -> None:
                "(subscriber_id, counterparty_id) WHERE revoked_at IS NULL")
 
     for table in AUDITED:
-        audit_table(table, hidden=("secret",) if table == "edo_settings" else ())
+        # never in the audit log: the operator's password, and a document's XML (kept as issued in its own row;
+        # copying it into every audit record doubled the database's work of issuing a month)
+        hidden = {"edo_settings": ("secret",), "legal_documents": ("xml",)}.get(table, ())
+        audit_table(table, hidden=hidden)
     op.execute("INSERT INTO role_permissions(role_id, resource, action) "
                "SELECT id, 'legal', a FROM roles, unnest(ARRAY['report']) a WHERE code = 'operator' "
                "ON CONFLICT DO NOTHING")
