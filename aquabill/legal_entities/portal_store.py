@@ -143,7 +143,8 @@ async def meters(conn: AsyncConnection, counterparty_id: int, today: date) -> li
         for m in found.get(point_id, []):
             if m["installed_on"] <= today and (m["removed_on"] is None or m["removed_on"] > today) and (
                     m["failed_on"] is None or m["failed_on"] > today):
-                result.append({**m, **point, "point_id": point_id})
+                # the point's columns beside the meter's, the meter's own id kept (the point's is `point_id`)
+                result.append({**m, **{k: v for k, v in point.items() if k != "id"}, "point_id": point_id})
     return result
 
 

@@ -49,14 +49,17 @@ SKIPPED_PREFIXES = ("/schema", "/static")
 # Files a printing keeps on disk (platform/web/printing/files.py): the tenants here have the rows but not the
 # files, so B's own request answers 404 too; A's requests with B's ids are exercised as every route's.
 FILES_ON_DISK = {"GET /receipts/print/{batch_id:uuid}/bundles/{name:str}",
-                 "GET /receipts/print/{batch_id:uuid}/export.csv", "GET /receipts/print/{batch_id:uuid}/export.xml"}
+                 "GET /receipts/print/{batch_id:uuid}/export.csv", "GET /receipts/print/{batch_id:uuid}/export.xml",
+                 # the reconciliation act in the FNS format needs operations in the period and the tenant's own
+                 # requisites (B has neither); its isolation (another tenant's contract: 404) is still exercised
+                 "GET /legal/contracts/{contract_id:int}/reconciliation.xml"}
 WEBSOCKET_PATHS = {"/ws", "/edge/ws"}
 # UUID path parameters → the tables of the rows they name (a printing's id is its job's, seed_printing); any other
 # UUID parameter takes the UUIDs of every table
 UUID_TABLES = {"job_id": ("jobs",), "batch_id": ("print_batches",), "request_id": ("cloud_fiscal_requests",)}
 # integer path parameters not named after their table (any other `<x>_id` names a row of table <x>s, <x>es, <x>ies
 # for <x>y, or <x>)
-INT_TABLES = {"point_id": "contract_points"}
+INT_TABLES = {"point_id": "contract_points", "document_id": "legal_documents"}
 
 # Reachable without credentials (for OPTIONS, every route is: CORS preflight carries no credentials).
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/platform/login"),
@@ -138,7 +141,10 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("counterparties", "ogrn"), ("counterparties", "penalty_category"),
                ("counterparty_bank_accounts", "bic"), ("counterparty_bank_accounts", "account"),
                ("counterparty_bank_accounts", "corr_account"), ("contracts", "kind"), ("contracts", "status"),
-               ("contract_versions", "vat_mode"), ("contract_points", "kind")}
+               ("contract_versions", "vat_mode"), ("contract_points", "kind"),
+               # (t0033) documents' vocabularies: kind, status, the FNS function; the unit's OKEI code (4 characters)
+               ("legal_documents", "kind"), ("legal_documents", "status"), ("legal_documents", "function"),
+               ("legal_document_lines", "unit_code")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -373,6 +379,9 @@ class World:
                 return sorted({r for _, r in self.b_audit}, key=int), {r for _, r in self.a_audit}
             if name == "period":  # a month (month close): A's open month, which its checks refuse to close
                 return ["2024-02"], {"2024-02"}
+            if name == "ref":  # a legal document's card (`/legal/documents/{ref}`: «12», «12.xml», «12.pdf»)
+                return ([str(i) for i in self.b_ids["legal_documents"]],
+                        {str(i) for i in self.a_ids["legal_documents"]})
             return sorted(self.b_ids), set(self.a_ids)
         raise AssertionError(f"no B values for a path parameter of type {type_name}: extend World._pool")
 
@@ -1001,6 +1010,14 @@ async def seed_legal(conn) -> None:
         "WHERE p.metered AND s.code = 'cold_water'",
         "INSERT INTO readings(meter_id, read_on, value, status, consumption, reason) "
         "SELECT id, DATE '2024-01-25', 120, 'accepted', 120, '' FROM meters WHERE kind = 'commercial'",
+        # (t0033) each contract's UPD of January 2024 with its line
+        "INSERT INTO legal_documents(kind, number, issued_on, period, contract_id, counterparty_id, function, "
+        "amount_net, vat, amount, due_on) SELECT 'upd', 'У-' || id, DATE '2024-01-31', DATE '2024-01-01', id, "
+        "counterparty_id, 'СЧФДОП', 1000.00, 200.00, 1200.00, DATE '2024-02-10' FROM contracts",
+        "INSERT INTO legal_document_lines(document_id, line_no, service_id, name, quantity, price, amount_net, "
+        "vat_rate, vat, amount, period) SELECT d.id, 1, s.id, 'Холодное водоснабжение за январь 2024', 20, 50, "
+        "1000.00, '20%', 200.00, 1200.00, DATE '2024-01-01' FROM legal_documents d, services s "
+        "WHERE s.code = 'cold_water'",
     ):
         await conn.execute(text(sql))
 
@@ -1467,6 +1484,9 @@ S2_ROWS = {
     "reading_id": "SELECT r.id FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.account_id = :a",
     "item_id": "SELECT id FROM subscriber_inbox WHERE subscriber_id = :s",
     "appeal_id": "SELECT id FROM appeals WHERE account_id = :a OR subscriber_id = :s",
+    # the organisations' portal (#16): the counterparty S2 is linked to
+    "counterparty_id": "SELECT counterparty_id FROM subscriber_counterparties WHERE subscriber_id = :s "
+                       "AND revoked_at IS NULL",
 }
 
 
@@ -1527,6 +1547,9 @@ async def neighbours(world: World) -> Neighbours:
             f"SELECT k.id, 'portal', :a, '{m}', '{m}', :s FROM appeal_kinds k WHERE k.code = 'complaint'",
             f"INSERT INTO readings(meter_id, read_on, value, status, source, reason) "
             f"SELECT id, DATE '2024-02-20', 77, 'accepted', 'portal', '{m}' FROM meters WHERE account_id = :a",
+            f"UPDATE counterparties SET name = '{m} ' || name WHERE id = (SELECT min(id) FROM counterparties)",
+            "INSERT INTO subscriber_counterparties(subscriber_id, counterparty_id) "
+            "SELECT :s, min(id) FROM counterparties",
             f"INSERT INTO reading_photos(reading_id, subscriber_id, content_type, bytes, size) "
             f"SELECT r.id, :s, 'image/png', convert_to('{m}', 'UTF8'), 9 FROM readings r JOIN meters m "
             f"ON m.id = r.meter_id WHERE m.account_id = :a AND r.source = 'portal'",

@@ -139,8 +139,8 @@ MANY_ACCOUNTS = 1000
 def _filter(column: str, account_ids: list[int] | None) -> str:
     """The accounts in scope: all, a few (an array parameter), or many (the temporary table `alloc_scope`,
     filled once: an array of 100,000 ids sent with every statement costs more than the statement)."""
-    if account_ids is None:
-        return "TRUE"
+    if account_ids is None:  # every account's — an organisation's payment (on a contract, no account) is not ours
+        return f"{column} IS NOT NULL"
     if len(account_ids) > MANY_ACCOUNTS:
         return f"{column} IN (SELECT account_id FROM pg_temp.alloc_scope)"
     return f"{column} = ANY(CAST(:a AS integer[]))"

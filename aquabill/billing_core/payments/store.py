@@ -256,7 +256,7 @@ async def loaded_accounts(conn: AsyncConnection) -> list[int]:
     """The accounts of the identified payments `insert_staged` inserted."""
     return list((await conn.execute(text(
         "SELECT coalesce(array_agg(DISTINCT account_id), '{}') FROM pg_temp.payment_loaded "
-        "WHERE status = 'identified'"))).scalar_one())
+        "WHERE status = 'identified' AND account_id IS NOT NULL"))).scalar_one())
 
 
 async def loaded_readings(conn: AsyncConnection) -> list[Any]:

@@ -13,8 +13,9 @@ def api(client, billing_tenant) -> Api:
 
 async def test_services_list_create_update_search_and_paging(api):
     listed = await api.ok("get", "/api/services")
-    assert [s["code"] for s in listed["items"]] == ["cold_water", "hot_water", "sewage", "common_cold"]
-    assert listed["total"] == 4
+    # stormwater (t0033) is the legal entities' service: connected to no individual
+    assert [s["code"] for s in listed["items"]] == ["cold_water", "hot_water", "sewage", "common_cold", "stormwater"]
+    assert listed["total"] == 5
 
     made = await api.ok("post", "/api/services", {"code": "water_delivery", "name": "Подвоз воды", "kind": "other"})
     assert made["active"] is True and made["unit"] == "м³"
@@ -36,7 +37,7 @@ async def test_services_list_create_update_search_and_paging(api):
     inactive = await api.ok("get", "/api/services?active=false")
     assert [s["code"] for s in inactive["items"]] == ["water_delivery"]
     second = await api.ok("get", "/api/services?limit=2&offset=2")
-    assert [s["code"] for s in second["items"]] == ["sewage", "common_cold"] and second["total"] == 5
+    assert [s["code"] for s in second["items"]] == ["sewage", "common_cold"] and second["total"] == 6
 
 
 async def test_tariff_history_keeps_every_value_and_corrects_the_same_date(api):

@@ -94,7 +94,9 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
 async def test_what_the_demo_has(client, demo, core):
     api = Api(client, demo.headers)
     files = await api.ok("get", "/api/payment-files")
-    assert len(files["items"]) == 3 and all(f["status"] == "loaded" for f in files["items"])
+    # the agent's three registries of individuals' payments, and the organisations' bank statements of three months
+    assert sorted(f["agent_code"] for f in files["items"]) == ["bank1c"] * 3 + ["sber"] * 3
+    assert all(f["status"] == "loaded" for f in files["items"])
     assert (await api.ok("get", "/api/payments/unidentified"))["total"] == 2
     appeals = (await api.ok("get", "/api/appeals?limit=100"))["items"]
     assert {a["status"] for a in appeals} == {"new", "in_work", "answered", "closed"}

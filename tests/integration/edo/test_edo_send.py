@@ -125,7 +125,8 @@ async def test_two_senders_at_once_send_once(api, tx, core, tenant, diadoc, edo_
 
 async def test_sender_killed_mid_call_is_resolved_by_asking_the_operator(api, tx, core, tenant, diadoc, edo_on):
     doc = await make_document(api, tx, diadoc)
-    await api.ok("post", f"/api/legal/documents/{doc['id']}/edo", status=200)
+    async with tx() as conn:  # queued directly: the API would also start a send job the session's worker may run
+        await edo.queue_document(conn, doc["id"], user_id=None)
     diadoc.hold()  # the operator takes the message and keeps the sender waiting for the answer
     task = asyncio.create_task(send_tenant(core, tenant.tenant, lease_seconds=0))
     assert await asyncio.to_thread(diadoc.held.wait, 15)

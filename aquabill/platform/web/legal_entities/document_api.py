@@ -80,9 +80,9 @@ async def issue_documents(ctx: Ctx, data: IssueBody) -> dict[str, Any]:
 
 @get("/api/legal/documents/jobs/{job_id:uuid}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def issue_job(ctx: Ctx, job_id: UUID) -> dict[str, Any]:
-    """The state of an issuing job (status, progress, message, result)."""
+    """The state of a job of the tenant for the page's progress (status, progress, message, result)."""
     row = await job_store.get(ctx.conn, job_id)
-    if row is None or row.kind != LEGAL_ISSUE_JOB:
+    if row is None:
         raise NotFound("Задание не найдено")
     return job_store.to_dict(row)
 

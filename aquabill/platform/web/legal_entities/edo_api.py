@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import get, post, put
 from litestar.params import Parameter
+from sqlalchemy import text
 
 from aquabill.base.errors import Invalid, NotFound
 from aquabill.channels.edo.diadoc import check_connection
@@ -139,10 +140,15 @@ async def send_document(ctx: Ctx, document_id: DocumentId) -> dict[str, Any]:
 @get("/api/legal/documents/{document_id:int}/edo", dependencies=DEPS, guards=VIEW, tags=TAGS,
      summary="Статус документа в ЭДО")
 async def document_status(ctx: Ctx, document_id: DocumentId) -> dict[str, Any]:
+    """The document's last message to the EDO operator; `{"document_id", "status": null}` for a document of this
+    tenant never sent (404 only when there is no such document)."""
     message = await edo.document_message(ctx.conn, document_id)
-    if message is None:
-        raise NotFound("Документ через ЭДО не отправлялся", field="document_id")
-    return message
+    if message is not None:
+        return message
+    if not await ctx.conn.scalar(text("SELECT EXISTS (SELECT 1 FROM legal_documents WHERE id = :id)"),
+                                 {"id": document_id}):
+        raise NotFound("Документ не найден", field="document_id")
+    return {"document_id": document_id, "status": None, "status_name": "Не отправлялся", "history": []}
 
 
 @post("/api/legal/documents/edo", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=200,

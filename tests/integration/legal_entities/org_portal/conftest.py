@@ -25,6 +25,9 @@ class World:
 @pytest.fixture(scope="module")
 async def world(legal_client, tenant, core) -> World:
     api = Api(legal_client, tenant.headers)
+    async with tenant_transaction(core.engines, tenant.tenant) as conn:  # meters' ids far from the points' ids
+        await conn.execute(text("SELECT setval(pg_get_serial_sequence('meters', 'id'), 1000 + coalesce(max(id), 0)) "
+                                "FROM meters"))
     alfa = await make_world_org(api, "ООО «Альфа»", "АЛЬФА-1")
     beta = await make_world_org(api, "ООО «Бета»", "БЕТА-1")
     async with tenant_transaction(core.engines, tenant.tenant) as conn:

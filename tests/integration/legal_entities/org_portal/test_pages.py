@@ -50,6 +50,7 @@ async def test_documents_with_the_xml_as_issued(legal_client, member, world):
 async def test_a_reading_from_the_portal(legal_client, member, tx, world):
     page = await legal_client.get(f"/my/org/{world.alfa.id}/meters", headers=member.headers)
     assert page.status_code == 200 and "АЛЬФА-1" in page.text and "БЕТА-1" not in page.text
+    assert f'id="meter-{world.alfa.meter_id}"' in page.text  # the meter's own id, not its point's
     r = await legal_client.post(f"/my/org/{world.alfa.id}/meters", data={"meter_id": str(world.alfa.meter_id),
                                                                           "value": "150,5"}, headers=member.headers)
     assert r.status_code == 200, r.text
