@@ -52,7 +52,10 @@ FILES_ON_DISK = {"GET /receipts/print/{batch_id:uuid}/bundles/{name:str}",
                  "GET /receipts/print/{batch_id:uuid}/export.csv", "GET /receipts/print/{batch_id:uuid}/export.xml",
                  # the reconciliation act in the FNS format needs operations in the period and the tenant's own
                  # requisites (B has neither); its isolation (another tenant's contract: 404) is still exercised
-                 "GET /legal/contracts/{contract_id:int}/reconciliation.xml"}
+                 "GET /legal/contracts/{contract_id:int}/reconciliation.xml",
+                 # the 1C export of a period (by default the last quarter, where B has no documents) is stamped
+                 # with the second it was formed: A's and B's empty files differ by that stamp alone
+                 "GET /legal/reports/export.xml"}
 WEBSOCKET_PATHS = {"/ws", "/edge/ws"}
 # UUID path parameters → the tables of the rows they name (a printing's id is its job's, seed_printing); any other
 # UUID parameter takes the UUIDs of every table
