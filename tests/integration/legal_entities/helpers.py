@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
+
+from sqlalchemy import text
 
 from aquabill.demo.organisations import inn10, inn12, kpp_of, ogrn, ogrnip, settlement_account
 from tests.integration.billing_core.api_helpers import Api
@@ -38,3 +41,21 @@ async def make_contract(api: Api, counterparty_id: int, kind: str = "combined", 
                         **kw) -> dict:
     return await api.ok("post", "/api/legal/contracts", {"number": contract_number(), "signed_on": signed_on,
                                                           "counterparty_id": counterparty_id, "kind": kind, **kw})
+
+
+SIGNER = {"last_name": "Водянов", "first_name": "Пётр", "middle_name": "Ильич", "position": "Генеральный директор"}
+
+
+async def seller(conn, tenant=None) -> None:
+    """The registry of `town`, the seller's receipt requisites (valid check digits) and the documents' signer."""
+    from tests.integration.legal_entities.conftest import town
+
+    await town(conn)
+    inn = inn10(RNG)
+    await conn.execute(text(
+        "INSERT INTO payee_requisites(id, name, personal_acc, bank_name, bic, corresp_acc, inn, kpp, address) "
+        "VALUES (1, 'МУП «Водоканал Тестовска»', :acc, 'ПАО Сбербанк', :bic, :corr, :inn, :kpp, "
+        "'123456, г. Тестовск, ул. Речная, д. 1')"),
+        {"acc": account(), "bic": SBER[0], "corr": SBER[1], "inn": inn, "kpp": kpp_of(inn)})
+    await conn.execute(text("INSERT INTO billing_settings(key, value) VALUES ('legal_signer', CAST(:v AS jsonb))"),
+                       {"v": json.dumps(SIGNER)})
