@@ -29,6 +29,7 @@ from aquabill.channels.cloud_fiscal.atol_wire import (
     Registration,
     Report,
 )
+from aquabill.channels.json_client import JsonApiClient
 
 DEFAULT_API_URL = "https://online.atol.ru/possystem/v5"
 TOKEN_TTL = 23 * 3600.0  # seconds a token is used; it lives 24 hours
@@ -38,7 +39,7 @@ GROUP_RE = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 _TOKENS: dict[tuple[str, str, str], tuple[str, float]] = {}
 
 
-class AtolOnline:
+class AtolOnline(JsonApiClient):
     def __init__(self, api_url: str, login: str, password: str, *, timeout: float = 15.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.api_url, self.login, self._password = api_url.rstrip("/") + "/", login, password
@@ -48,16 +49,6 @@ class AtolOnline:
 
     def __repr__(self) -> str:
         return f"AtolOnline({self.api_url!r}, login={self.login!r})"
-
-    async def __aenter__(self) -> AtolOnline:
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout, transport=self.transport,
-                                         headers={"Accept": "application/json"})
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def _send(self, method: str, path: str, *, body: bytes | None = None,
                     token: str | None = None) -> httpx.Response:

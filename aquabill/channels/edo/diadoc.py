@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from aquabill.channels.json_client import JsonApiClient
+
 DEFAULT_API_URL = "https://diadoc-api.kontur.ru"
 UTD = "UniversalTransferDocument"  # DocumentTypeNamedId of the UPD (and of the act in its ДОП function)
 UCD = "UniversalCorrectionDocument"  # of the УКД
@@ -113,7 +115,7 @@ def document_state(doc: dict[str, Any]) -> DocumentState:
     return DocumentState("sent")
 
 
-class Diadoc:
+class Diadoc(JsonApiClient):
     """`async with Diadoc(api_url, client_id, login, password) as api:` — one HTTP client per use."""
 
     def __init__(self, api_url: str, client_id: str, login: str, password: str, *, timeout: float = 15.0,
@@ -125,16 +127,6 @@ class Diadoc:
 
     def __repr__(self) -> str:
         return f"Diadoc({self.api_url!r}, client_id={self.client_id!r}, login={self.login!r})"
-
-    async def __aenter__(self) -> Diadoc:
-        self._client = httpx.AsyncClient(base_url=self.api_url, timeout=self.timeout, transport=self.transport,
-                                         headers={"Accept": "application/json"})
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     def _auth(self, token: str | None) -> str:
         value = f"DiadocAuth ddauth_api_client_id={self.client_id}"
