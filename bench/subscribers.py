@@ -295,6 +295,12 @@ def show(name: str, s: dict, users: int) -> None:
           f"flows done {s['done']}/{users} (wrong {s['wrong']}, lost {s['lost']}) · webhook non-200 {other or 0} · "
           f"CPU per update: app {s['cpu'] / max(n, 1) * 1000:.2f} ms, PostgreSQL {s['db_cpu'] / max(n, 1) * 1000:.2f} ms",
           flush=True)
+    windows: dict[int, list[float]] = {}
+    for a, x in zip(s["at"], lat, strict=True):
+        windows.setdefault(int((a - s["first"]) // 5), []).append(x)
+    print("          p99 by 5 s of the run: " + " · ".join(
+        f"{k * 5}–{k * 5 + 5} s {pct(v, 99) * 1000:.0f} ms ({len(v) / 5:.0f}/s)" for k, v in sorted(windows.items())),
+        flush=True)
     if s["example"]:
         print(f"          first unexpected reply: {s['example']}")
 

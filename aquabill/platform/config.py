@@ -74,6 +74,9 @@ class Settings:
     web_workers: int = 0  # worker processes of `aquabill serve`; 0: one per CPU core
     web_max_in_flight: int = 4  # requests one process works on at once (more wait, then get 503)
     web_queue_ms: float = 200.0  # how long a request over that limit may wait for a slot before it gets 503
+    # bot updates one process runs at once, each in its transaction (more wait): a few keep the CPU busy, and
+    # every further connection would prepare each tenant's statements again (channels/bots/service.py)
+    bot_concurrency: int = 3
     # subscribers' doors (#13): the portal, mail and SMS to subscribers, the bots, online payment
     portal_tenant: str = ""  # the tenant whose portal a host without a tenant subdomain shows (dev: demo)
     public_url: str = ""  # how subscribers reach us (links in mail, payment return); default http://host:port
@@ -119,6 +122,7 @@ class Settings:
             web_workers=_int(env, "AQUABILL_WEB_WORKERS", 0),
             web_max_in_flight=_int(env, "AQUABILL_WEB_MAX_IN_FLIGHT", 4),
             web_queue_ms=_float(env, "AQUABILL_WEB_QUEUE_MS", 200.0),
+            bot_concurrency=max(1, _int(env, "AQUABILL_BOT_CONCURRENCY", 3)),
             portal_tenant=env.get("AQUABILL_PORTAL_TENANT", ""),
             public_url=env.get("AQUABILL_PUBLIC_URL", "").rstrip("/"),
             smtp_url=env.get("AQUABILL_SMTP_URL", ""),

@@ -51,11 +51,13 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT_SECONDS,
+                max_overflow: int | None = None) -> AsyncEngine:
+    """An engine with `pool_size` kept connections and `max_overflow` (default: as many) more under load."""
     engine = create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=False,
         pool_use_lifo=True,  # the most recently used connections first: fewer of them, their statements prepared

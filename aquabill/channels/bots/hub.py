@@ -20,3 +20,4 @@ class BotsHub:
     async def close(self) -> None:
         await self.telegram.close()
         await self.max.close()
+        await self.conversations.close()

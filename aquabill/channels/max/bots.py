@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from aquabill.channels.bots.service import BotConfig, Conversations
+from aquabill.channels.lean_http import LeanHttp
 from aquabill.channels.max.client import MaxClient, MaxError
 from aquabill.channels.max.wire import UPDATE_TYPES, message_body, to_event
 from aquabill.platform.config import Settings
@@ -21,6 +22,9 @@ from aquabill.subscribers.bot import BotEvent, Outcome, PhotoRef, Reply, texts
 from aquabill.subscribers.bot import keyboards as kb
 
 log = logging.getLogger(__name__)
+
+
+LEAN_POOL = 32  # requests to the MAX API at once from this process (every tenant's bot)
 
 
 class SetupError(Exception):
@@ -61,6 +65,7 @@ class MaxBots:
         self.settings = settings
         self.conversations = conversations
         self._http: httpx.AsyncClient | None = None
+        self._lean: LeanHttp | None = None  # the replies' JSON calls (httpx: files)
         self._clients: dict[int, MaxClient] = {}
         self._tasks: set[asyncio.Task] = set()
 
@@ -70,7 +75,9 @@ class MaxBots:
             return known
         if self._http is None:
             self._http = new_http()
-        client = self._clients[config.tenant.id] = MaxClient(self.settings.max_api_url, config.token, self._http)
+            self._lean = LeanHttp(LEAN_POOL, timeout=15.0, pool_timeout=10.0)
+        client = self._clients[config.tenant.id] = MaxClient(self.settings.max_api_url, config.token, self._http,
+                                                             lean=self._lean)
         return client
 
     def feed(self, config: BotConfig, payload: Any) -> bool:
@@ -124,4 +131,7 @@ class MaxBots:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._lean is not None:
+            await self._lean.close()
+            self._lean = None
         self._clients.clear()

@@ -221,7 +221,8 @@ async def test_long_polling_for_development(service, make_tenant, core):
     service.telegram.add_bot(token)
     settings = service.app.state.core.settings
     stop = asyncio.Event()
-    polling = asyncio.create_task(poll(settings, Conversations(core), handle.tenant, token, stop))
+    conversations = Conversations(core)
+    polling = asyncio.create_task(poll(settings, conversations, handle.tenant, token, stop))
     try:
         await service.telegram.inject(token, service.telegram.message(77, "/start"))  # queued for getUpdates
         [reply] = await service.telegram.wait_for(lambda c: c.token == token and c.method == "sendMessage")
@@ -230,3 +231,4 @@ async def test_long_polling_for_development(service, make_tenant, core):
     finally:
         stop.set()
         await polling
+        await conversations.close()
