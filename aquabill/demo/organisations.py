@@ -150,8 +150,10 @@ def _organisations(rng: random.Random, count: int) -> list[_Org]:
             template = rng.choice(names)
             name = template.format(w=word, n=next(numbers))
             inn = unique(lambda: inn10(rng))
+            # 416-FZ art. 13, 14: an HOA or a housing cooperative has its own penalty scale (part 6.3)
+            org_penalty = "hoa" if name.startswith(("ТСЖ", "ЖСК")) else penalty
             orgs.append(_Org(category, "org", name, name, inn, kpp_of(inn), ogrn(rng, rng.randint(2002, 2023)),
-                             penalty, group, vat_included, kinds))
+                             org_penalty, group, vat_included, kinds))
     return orgs[:count]
 
 

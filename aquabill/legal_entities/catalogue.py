@@ -8,16 +8,13 @@ import re
 from aquabill.base.errors import Invalid
 
 COUNTERPARTY_KINDS = {"org": "Организация", "ip": "Индивидуальный предприниматель"}
-# Federal Law 416-FZ of 07.12.2011 «О водоснабжении и водоотведении», art. 13 p. 6.2 (cold water) and art. 14
-# p. 6.2 (sewage): managing organisations, HOAs, housing cooperatives buying water for utility services pay
-# 1/300 of the Bank of Russia key rate per day of delay for days 1–90 and 1/130 from day 91 (no 30 days of grace,
-# unlike art. 155 of the Housing Code); p. 6.4 of both articles: every other subscriber pays 1/130 from the first
-# day. Both as amended by Federal Law 307-FZ of 03.11.2015, in force from 01.01.2016; stated as the author knows
-# the law — the stored pages searched on 2026-12-07 confirm only the 1/130 for organisations in general, so the
-# calculation step re-reads art. 13 and 14 before coding the fractions. The penalty calculation picks the
-# fractions by this category; the key rates and moratoria stay in billing_core/penalties.
-PENALTY_CATEGORIES = {"management_company": "Управляющая организация, ТСЖ, ЖСК (1/300, с 91-го дня 1/130)",
-                      "other": "Прочие абоненты (1/130)"}
+# Federal Law 416-FZ of 07.12.2011 «О водоснабжении и водоотведении», art. 13 (cold water) and art. 14 (sewage),
+# parts 6.2–6.4 as amended by Federal Law 307-FZ of 03.11.2015: the category picks the penalty's scale — part 6.4
+# managing organisations (and heat suppliers, water organisations buying water), part 6.3 HOAs and housing
+# cooperatives, part 6.2 every other subscriber. The wording and its sources: legal_entities/penalties.py.
+PENALTY_CATEGORIES = {"management_company": "Управляющая организация (1/300, с 61-го дня 1/170, с 91-го 1/130)",
+                      "hoa": "ТСЖ, ЖСК (с 31-го дня 1/300, с 91-го 1/130)",
+                      "other": "Прочие абоненты (1/130 с первого дня)"}
 CONTRACT_KINDS = {"cold_water": "Холодное водоснабжение", "sewage": "Водоотведение",
                   "combined": "Холодное водоснабжение и водоотведение", "stormwater": "Поверхностные сточные воды"}
 CONTRACT_STATUSES = {"draft": "Проект", "active": "Действует", "terminated": "Расторгнут"}

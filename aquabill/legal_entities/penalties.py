@@ -3,35 +3,36 @@ the dated scales by category, the federal rules that apply to them, and the pena
 (pure; the day-precise arithmetic is billing_core/penalties/calc.py's, with a scale other than art. 155 ЖК).
 `accrue` (the month's accrual over a tenant) is penalty_store.py's, re-exported here.
 
-The norms (art. 13 — cold water, art. 14 — sewage; parts 6.2–6.4 added by Law 307-FZ of 03.11.2015 «О
-внесении изменений в отдельные законодательные акты РФ в связи с укреплением платежной дисциплины
-потребителей энергетических ресурсов», art. 5):
-- parts 6.2 (art. 13 and art. 14 alike) — «управляющие организации, товарищества собственников жилья,
-  жилищные, жилищно-строительные кооперативы, иные специализированные потребительские кооперативы,
-  приобретающие холодную воду [осуществляющие водоотведение] для целей предоставления коммунальных услуг»:
-  1/300 of the refinancing rate «действующей на день фактической оплаты, от не выплаченной в срок суммы за
-  каждый день просрочки начиная со следующего дня после дня наступления установленного срока оплаты по день
-  фактической оплаты, произведенной в течение девяноста календарных дней со дня наступления установленного
-  срока оплаты, либо до истечения девяноста календарных дней …»; «начиная с девяносто первого дня … в размере
-  одной сто тридцатой». So: NO grace period (unlike art. 155 part 14 ЖК, whose 1/300 starts on the 31st day),
-  days 1–90 of delay 1/300, from day 91 1/130 → category 'management_company'.
-- parts 6.4 — «абоненты, за исключением указанных в частях 6.2 и 6.3»: 1/130 of the rate from the day after
-  the due date to the day of payment → category 'other'. (Part 6.3 — as I recall, heat-supply and hot-water
-  organisations buying water to make hot water; NOT verified — is not a category of this product: such a
-  subscriber is set up as 'other'; its own scale is not coded.)
+The norms (art. 13 — cold water, art. 14 — sewage, the same parts in each; parts 6.2–6.4 added by Law 307-FZ of
+03.11.2015 «О внесении изменений в отдельные законодательные акты РФ в связи с укреплением платежной
+дисциплины потребителей энергетических ресурсов», art. 5). Art. 13 as quoted in full by a public lawsuit
+template (code search, 2026-12-07), in agreement with the digests of 307-FZ (prom9.kodms.ru «Федеральный закон
+от 3 ноября 2015 г. N 307-ФЗ»; studydoc.ru 4472777: «Для управляющих компаний, а также тепло- и водоснабжающих
+предприятий … с 1-го по 60-й день просрочки … 1/300 …, с 61-го по 90-й … 1/170 и с 91-го … 1/130. Для всех
+остальных потребителей … 1/130 … с 1-го дня») and rosbalt.ru of 23.10.2015 (ТСЖ/ЖСК 1/300 «начиная с 31-го дня»):
+- part 6.2 — «Абонент, несвоевременно и (или) не полностью оплативший … воду, обязан уплатить … пени в размере
+  одной стотридцатой ставки рефинансирования Центрального банка Российской Федерации, действующей на день
+  фактической оплаты, от не выплаченной в срок суммы за каждый день просрочки начиная со следующего дня после
+  дня наступления установленного срока оплаты по день фактической оплаты» → category 'other': 1/130 from day 1;
+- part 6.3 — «Товарищества собственников жилья, жилищные, жилищно-строительные и иные специализированные
+  потребительские кооперативы …» — 1/300 «начиная с тридцать первого дня, следующего за днем наступления
+  установленного срока оплаты, по день фактической оплаты, произведенной в течение девяноста календарных дней
+  …, либо до истечения девяноста календарных дней …»; «начиная с девяносто первого дня … одной стотридцатой»
+  → category 'hoa': days 1–30 nothing, 31–90 1/300, from 91 1/130 (the shape of art. 155 p. 14 ЖК);
+- part 6.4 — «Управляющие организации, приобретающие … воду для целей предоставления коммунальных услуг,
+  теплоснабжающие организации (единые теплоснабжающие организации), а также организации, осуществляющие горячее
+  водоснабжение, холодное водоснабжение, приобретающие … воду по договорам …» — 1/300 «начиная со дня,
+  следующего за днем наступления установленного срока оплаты, по день фактической оплаты, произведенной в
+  течение шестидесяти календарных дней …», «начиная с шестьдесят первого дня … одной стосемидесятой», «начиная
+  с девяносто первого дня … одной стотридцатой» → category 'management_company' (managing organisations, heat
+  suppliers, water organisations buying water): days 1–60 1/300, 61–90 1/170, from 91 1/130.
+NOT read verbatim: art. 14's own parts (307-FZ amended both articles alike, and the digests speak of «воды и
+услуг по водоотведению» together); an official copy (pravo.gov.ru) was not among the stored pages.
 The category is the counterparty's (`counterparties.penalty_category`) as it is now, for the whole history.
 - «Увеличение установленных настоящей частью размеров пеней не допускается»: the scale is not a contract term.
-What was verified (stored-pages search, 2026-12-07): the category split and the 1/300 → 1/130 shape for
-managing organisations vs 1/130 for the others by the news of the law's passing (rosbalt.ru 23.10.2015,
-klerk.ru/law/news/432250) and that 307-FZ's art. 5 amended 416-FZ (studopedia.su 16_80033); the quoted
-wording above is the law as I know it, NOT checked against an official copy (no stored page held the
-article's text) — in particular that 6.2 has no 30-day grace (the news of 2015 give the grace to citizens
-only: «для граждан … в первый месяц просрочки … отмена пени»; rosbalt.ru's «начиная с 31-го дня» for HOAs is
-read as a reporter's slip — the Stavropol commercial court's А63-4143/2022 (sudact.ru) counts an HOA's
-penalty «за период с 12.01.2021», the day after a due date, i.e. without a grace). In force: ruwest.ru of
-01.01.2016 — «с 1 января вступит в силу закон, устанавливающий размер пени для физических и юридических лиц
-за неоплату … воды и услуг по водоотведению»; coded 01.01.2016 (the first day of delay), NOT checked against
-307-FZ's final article. Before it no 416-FZ scale applies and no penalty is computed.
+In force: ruwest.ru of 01.01.2016 — «с 1 января вступит в силу закон, устанавливающий размер пени для
+физических и юридических лиц за неоплату … воды и услуг по водоотведению»; coded 01.01.2016 (the first day of
+delay), NOT checked against 307-FZ's final article. Before it no 416-FZ scale applies and no penalty is computed.
 
 Which rate: «ставки рефинансирования …, действующей на день фактической оплаты» — since 01.01.2016 equal to the
 key rate (Bank of Russia Directive 3894-U) — for a paid part its payment day's key rate, for the unpaid rest the
@@ -47,9 +48,9 @@ Federal rules (billing_core/penalties/rules.py, the tenant's `penalty_rules` row
   does, as the extensions before it did.
 - Decree 424 of 02.04.2020 (no penalty 06.04.2020 … 31.12.2020): covers housing payments and «те, кто
   управляет МКД … от штрафных санкций за неисполнение обязательств перед поставщиками коммунальных ресурсов»
-  (social.novo-sibirsk.ru; watermagazine.ru 08.04.2020) — so 'management_company' only, not 'other'.
+  (social.novo-sibirsk.ru; watermagazine.ru 08.04.2020) — so 'management_company' and 'hoa', not 'other'.
 - Decree 497 of 28.03.2022 (the bankruptcy moratorium, art. 9.1 of Law 127-FZ, 01.04.2022 … 01.10.2022):
-  covers organisations as debtors — both categories (as for individuals; which debts it covers is the tenant's
+  covers organisations as debtors — every category (as for individuals; which debts it covers is the tenant's
   rule, as rules.py says).
 
 VAT: a penalty is not a sale (Tax Code art. 146 p. 1) nor a sum «связанная с оплатой» (art. 162 p. 1 sub. 2):
@@ -83,17 +84,22 @@ from aquabill.billing_core.penalties.calc import (
 from aquabill.billing_core.penalties.rates import KEY_RATES, KeyRate
 from aquabill.billing_core.penalties.rules import FEDERAL_RULES, PenaltyRules
 
-CATEGORIES = {"management_company": "Управляющая организация, ТСЖ, ЖСК (ч. 6.2 ст. 13, 14 416-ФЗ)",
-              "other": "Прочие абоненты (ч. 6.4 ст. 13, 14 416-ФЗ)"}
+CATEGORIES = {"management_company": "Управляющая организация (ч. 6.4 ст. 13, 14 416-ФЗ)",
+              "hoa": "ТСЖ, ЖСК (ч. 6.3 ст. 13, 14 416-ФЗ)",
+              "other": "Прочие абоненты (ч. 6.2 ст. 13, 14 416-ФЗ)"}
+MORATORIUM_424_CATEGORIES = ("management_company", "hoa")  # those who manage apartment buildings
 LAW_416_PENALTIES_FROM = date(2016, 1, 1)  # 307-FZ in force (see the docstring: a digest's date)
-MORATORIUM_424_START = date(2020, 4, 6)  # Decree 424: managing organisations only
+MORATORIUM_424_START = date(2020, 4, 6)  # Decree 424: those who manage apartment buildings only
 
 MANAGEMENT_COMPANY_SCALE = PenaltyScale(
-    (ScaleStep(1, 300), ScaleStep(91, 130)),
-    "ч. 6.2 ст. 13, ч. 6.2 ст. 14 Федерального закона от 07.12.2011 № 416-ФЗ")
+    (ScaleStep(1, 300), ScaleStep(61, 170), ScaleStep(91, 130)),
+    "ч. 6.4 ст. 13, ч. 6.4 ст. 14 Федерального закона от 07.12.2011 № 416-ФЗ")
+HOA_SCALE = PenaltyScale(
+    (ScaleStep(31, 300), ScaleStep(91, 130)),
+    "ч. 6.3 ст. 13, ч. 6.3 ст. 14 Федерального закона от 07.12.2011 № 416-ФЗ")
 OTHER_SCALE = PenaltyScale(
     (ScaleStep(1, 130),),
-    "ч. 6.4 ст. 13, ч. 6.4 ст. 14 Федерального закона от 07.12.2011 № 416-ФЗ")
+    "ч. 6.2 ст. 13, ч. 6.2 ст. 14 Федерального закона от 07.12.2011 № 416-ФЗ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,7 @@ class DatedScale:
 # a new wording of the law is a new row with its start day (the row in force on the first day of delay wins)
 LEGAL_SCALES: tuple[DatedScale, ...] = (
     DatedScale(LAW_416_PENALTIES_FROM, "management_company", MANAGEMENT_COMPANY_SCALE),
+    DatedScale(LAW_416_PENALTIES_FROM, "hoa", HOA_SCALE),
     DatedScale(LAW_416_PENALTIES_FROM, "other", OTHER_SCALE),
 )
 
@@ -120,9 +127,9 @@ def scale_for(category: str, due: date, scales: Iterable[DatedScale] = LEGAL_SCA
 
 
 def rules_for(category: str, rules: PenaltyRules = FEDERAL_RULES) -> PenaltyRules:
-    """The federal rules as they apply to a category: Decree 424's moratorium covers only managing
-    organisations (the docstring); everything else as given (the tenant's `penalty_rules`)."""
-    if category == "management_company":
+    """The federal rules as they apply to a category: Decree 424's moratorium covers only those who manage
+    apartment buildings (the docstring); everything else as given (the tenant's `penalty_rules`)."""
+    if category in MORATORIUM_424_CATEGORIES:
         return rules
     return PenaltyRules(tuple(m for m in rules.moratoria if m.start != MORATORIUM_424_START), rules.rate_rules)
 

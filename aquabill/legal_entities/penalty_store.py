@@ -189,10 +189,12 @@ async def month_penalties(conn: AsyncConnection, period: Period, *, limit: int, 
     agg = (await conn.execute(text(
         "SELECT count(DISTINCT contract_id) AS contracts, count(*) AS documents, coalesce(sum(amount), 0) AS amount, "
         "coalesce(sum(amount) FILTER (WHERE category = 'management_company'), 0) AS mc, "
+        "coalesce(sum(amount) FILTER (WHERE category = 'hoa'), 0) AS hoa, "
         "coalesce(sum(amount) FILTER (WHERE category = 'other'), 0) AS other "
         "FROM contract_penalties WHERE posted_period = :p"), {"p": p})).one()
     return {"period": str(period), "contracts": agg.contracts, "documents": agg.documents,
             "amount": str(money(agg.amount)), "by_category": {"management_company": str(money(agg.mc)),
+                                                              "hoa": str(money(agg.hoa)),
                                                               "other": str(money(agg.other))},
             "items": [{"contract_id": r.contract_id, "number": r.number, "counterparty": r.counterparty,
                        "inn": r.inn, "category": r.category, "category_name": CATEGORIES[r.category],

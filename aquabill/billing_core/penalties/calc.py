@@ -93,7 +93,7 @@ class PenaltyRow:
     date_to: date  # inclusive
     days: int
     base: Decimal  # the part of the debt
-    denominator: int | None  # 300 or 130; None when nothing accrues
+    denominator: int | None  # 300, 170 or 130 (the scale's); None when nothing accrues
     rate: Decimal | None  # percent per annum after the federal rules
     amount: Decimal  # exact, not rounded
 

@@ -87,7 +87,7 @@ async def test_the_counterparty_card_takes_accounts_contacts_and_changes(api, pa
     card = await pages.get(url)
     text = _text(card.text)
     assert good in text and "основной" in text and "Петрова Ольга" in text and "«Карточка»" in text
-    assert "Управляющая организация, ТСЖ, ЖСК" in text
+    assert "Управляющая организация (1/300, с 61-го дня 1/170, с 91-го 1/130)" in text
 
 
 async def test_a_contract_is_built_through_the_forms(api, pages, tx):

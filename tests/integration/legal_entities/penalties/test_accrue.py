@@ -44,32 +44,35 @@ async def test_accrual_of_a_month_then_the_increase_of_the_next(two, tx):
     async with tx(None) as conn:
         first = await accrue(conn, JUNE, on=date(2021, 6, 20))
     assert (first["period"], first["documents"], first["rows"]) == ("2021-06", 2, 2)
-    # 2941.57 (1/300 to day 90, 1/130 after) + 5203.28 (1/130 throughout)
-    assert first["amount"] == "8144.85" and first["penalty"] == "8144.85"
+    # 3302.14 (1/300 to day 60, 1/170 to day 90, 1/130 after) + 5203.28 (1/130 throughout)
+    assert first["amount"] == "8505.42" and first["penalty"] == "8505.42"
     assert await rows(tx, mc["id"]) == [(mc_doc, JUNE, date(2021, 6, 20), "management_company", 129,
-                                         Decimal("2941.57"))]
+                                         Decimal("3302.14"))]
     assert await rows(tx, other["id"]) == [(other_doc, JUNE, date(2021, 6, 20), "other", 129, Decimal("5203.28"))]
     async with tx() as conn:
         details = (await conn.execute(text("SELECT details FROM contract_penalties WHERE document_id = :d"),
                                       {"d": mc_doc})).scalar_one()
     assert [(d["date_from"], d["days"], d["fraction"], d["rate"], d["debt"], d["amount"]) for d in details] == [
-        ("2021-02-11", 69, "1/300", "4.50", "50000.00", "517.50"),
-        ("2021-02-11", 90, "1/300", "5.50", "73456.78", "1212.04"),
+        ("2021-02-11", 60, "1/300", "4.50", "50000.00", "450.00"),
+        ("2021-04-12", 9, "1/170", "4.50", "50000.00", "119.12"),
+        ("2021-02-11", 60, "1/300", "5.50", "73456.78", "808.02"),
+        ("2021-04-12", 30, "1/170", "5.50", "73456.78", "712.96"),
         ("2021-05-12", 39, "1/130", "5.50", "73456.78", "1212.04")]
 
     # the same again: nothing changes
     async with tx() as conn:
         again = await accrue(conn, JUNE, on=date(2021, 6, 20))
-    assert (again["amount"], again["changed"]) == ("8144.85", 0)
+    assert (again["amount"], again["changed"]) == ("8505.42", 0)
 
     # July, as of 20.07.2021 (key rate still 5.50 %): the cumulative penalty less June's row
-    # mc: 517.5 + 73456.78 × 5.5 × 90 / 30000 + 73456.78 × 5.5 × 69 / 13000 = 3873.9098 → 3873.91 − 2941.57 = 932.34
+    # mc: 450 + 119.117647 + 808.024580 + 712.962865 + 73456.78 × 5.5 × 69 / 13000 = 4234.478016 → 4234.48
+    # − 3302.14 = 932.34
     # other: 50000 × 4.5 × 69 / 13000 + 73456.78 × 5.5 × 159 / 13000 = 6135.6119 → 6135.61 − 5203.28 = 932.33
     await close_period(tx, "2021-06")
     async with tx() as conn:
         july = await accrue(conn, JULY, on=date(2021, 7, 20))
-    assert (july["amount"], july["penalty"]) == ("1864.67", "10009.52")
-    assert [r[5] for r in await rows(tx, mc["id"])] == [Decimal("2941.57"), Decimal("932.34")]
+    assert (july["amount"], july["penalty"]) == ("1864.67", "10370.09")
+    assert [r[5] for r in await rows(tx, mc["id"])] == [Decimal("3302.14"), Decimal("932.34")]
     assert [r[5] for r in await rows(tx, other["id"])] == [Decimal("5203.28"), Decimal("932.33")]
 
     # the closed June is refused and untouched
@@ -77,7 +80,7 @@ async def test_accrual_of_a_month_then_the_increase_of_the_next(two, tx):
         with pytest.raises(Conflict) as refused:
             await accrue(conn, JUNE, on=date(2021, 6, 25))
     assert "закрыт" in str(refused.value)
-    assert [r[5] for r in await rows(tx, mc["id"])] == [Decimal("2941.57"), Decimal("932.34")]
+    assert [r[5] for r in await rows(tx, mc["id"])] == [Decimal("3302.14"), Decimal("932.34")]
 
 
 async def test_the_day_is_within_the_month(tx):
@@ -94,9 +97,10 @@ async def test_two_accruals_at_once_are_serialised(two, tx):
 
     a, b = await asyncio.gather(one(), one())
     # as of 10.08.2021 the key rate is 6.50 % (from 26.07.2021): the unpaid rest is priced at it
-    # mc: 517.5 + 73456.78 × 6.5 × 90 / 30000 + 73456.78 × 6.5 × 90 / 13000 = 5255.46 − 3873.91 = 1381.55
-    # other: 1194.2308 + 73456.78 × 6.5 × 180 / 13000 = 7805.34 − 6135.61 = 1669.73; Σ 3051.28
-    assert a["amount"] == b["amount"] == "3051.28"
+    # mc: 450 + 119.117647 + 73456.78 × 6.5 × (60 / 30000 + 30 / 17000 + 90 / 13000) = 5672.203364 → 5672.20
+    # − 4234.48 = 1437.72; other: 1194.2308 + 73456.78 × 6.5 × 180 / 13000 = 7805.34 − 6135.61 = 1669.73;
+    # Σ 3107.45
+    assert a["amount"] == b["amount"] == "3107.45"
     async with tx() as conn:
         n = (await conn.execute(text(
             "SELECT count(*) FROM contract_penalties WHERE posted_period = '2021-08-01' AND contract_id = ANY(:c)"),

@@ -32,20 +32,21 @@ async def test_accrual_job_breakdown_and_month(api, tx, worker):
     job = await wait_job(api, r.json()["job"]["id"])
     assert job["status"] == "done", job
     assert (job["kind"], job["title"]) == ("legal.penalties", "Пени юридических лиц (416-ФЗ)")
-    assert (job["result"]["amount"], job["result"]["rows"]) == ("2941.57", 1)
+    assert (job["result"]["amount"], job["result"]["rows"]) == ("3302.14", 1)
 
     card = await api.ok("get", f"/api/legal/contracts/{mc['id']}/penalties")
-    assert (card["total"], card["count"]) == ("2941.57", 1)
+    assert (card["total"], card["count"]) == ("3302.14", 1)
     x = card["items"][0]
     assert (x["document_id"], x["posted_period"], x["days"], x["amount"], x["category"]) == (
-        doc, "2021-06", 129, "2941.57", "management_company")
+        doc, "2021-06", 129, "3302.14", "management_company")
     assert [(d["days"], d["fraction"], d["rate"], d["debt"], d["amount"]) for d in x["details"]] == [
-        (69, "1/300", "4.50", "50000.00", "517.50"), (90, "1/300", "5.50", "73456.78", "1212.04"),
+        (60, "1/300", "4.50", "50000.00", "450.00"), (9, "1/170", "4.50", "50000.00", "119.12"),
+        (60, "1/300", "5.50", "73456.78", "808.02"), (30, "1/170", "5.50", "73456.78", "712.96"),
         (39, "1/130", "5.50", "73456.78", "1212.04")]
 
     month = await api.ok("get", "/api/legal/penalties?period=2021-06")
     assert (month["amount"], month["contracts"], month["by_category"]) == (
-        "2941.57", 1, {"management_company": "2941.57", "other": "0.00"})
+        "3302.14", 1, {"management_company": "3302.14", "hoa": "0.00", "other": "0.00"})
     assert month["items"][0]["contract_id"] == mc["id"]
 
 
@@ -55,15 +56,16 @@ async def test_an_advance_pays_the_new_penalty(api, tx, worker):
     await pay(tx, mc, date(2021, 4, 20), {doc: "1000.00"}, advance="500.00")
     r = await api.post("/api/legal/penalties", {"period": "2021-06", "on": "2021-06-20", "contract_id": mc["id"]})
     job = await wait_job(api, r.json()["job"]["id"])
-    # 1000 × 4.5 × 69 / 30000 = 10.35 (paid on day 69, 1/300); the job then lets the advance pay it
+    # 1000 × 4.5 × 60 / 30000 + 1000 × 4.5 × 9 / 17000 = 9 + 2.382353 = 11.38 (paid on day 69); the job then
+    # lets the advance pay it
     assert job["status"] == "done", job
     assert (job["result"]["amount"], job["result"]["reallocated_contracts"],
-            job["result"]["penalty_paid_from_advances"]) == ("10.35", 1, "10.35")
+            job["result"]["penalty_paid_from_advances"]) == ("11.38", 1, "11.38")
     async with tx() as conn:
         kinds = dict((await conn.execute(text(
             "SELECT kind, sum(amount) FROM contract_allocations WHERE contract_id = :c GROUP BY kind"),
             {"c": mc["id"]})).all())
-    assert kinds == {"charge": Decimal("1000.00"), "penalty": Decimal("10.35"), "advance": Decimal("489.65")}
+    assert kinds == {"charge": Decimal("1000.00"), "penalty": Decimal("11.38"), "advance": Decimal("488.62")}
 
 
 async def test_refusals(api, tx):

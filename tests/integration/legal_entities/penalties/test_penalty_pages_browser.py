@@ -57,11 +57,12 @@ async def test_accrue_from_the_page_and_read_the_breakdown(page: Page, servers, 
     await expect(page).to_have_url(re.compile(r"job="))
     # the page drops the job from its address when the job is done and shows the month
     await expect(page).to_have_url(f"{base}/legal/penalties?period=2026-09", timeout=30_000)
-    # mc: 50000 × 9.5 × 40 / 30000 = 633.33…; 73456.78 × 9.5 × 90 / 30000 = 2093.518…; day 91 = 09.09:
-    # 73456.78 × 9.5 × 1 / 13000 = 53.680…; Σ 2780.53. other: 48000 × 9.5 × 61 / 13000 = 2139.69…
+    # mc: 50000 × 9.5 × 40 / 30000 = 633.333…; 73456.78 × 9.5 × 60 / 30000 = 1395.678…; days 61–90:
+    # 73456.78 × 9.5 × 30 / 17000 = 1231.481…; day 91 = 09.09: 73456.78 × 9.5 × 1 / 13000 = 53.680…; Σ 3314.17.
+    # other: 48000 × 9.5 × 61 / 13000 = 2139.69…
     rows = page.locator("table.grid tbody tr")
     await expect(rows).to_have_count(2)
-    await expect(page.locator("main")).to_contain_text("2\u202f780,53")
+    await expect(page.locator("main")).to_contain_text("3\u202f314,17")
     await expect(page.locator("main")).to_contain_text("2\u202f139,69")
     for width in (1400, 400):
         await _fits(page, f"{base}/legal/penalties?period=2026-09", width, screenshots, "month")
