@@ -19,13 +19,16 @@ HOA_NAME = ("(name ~* '(^|[^[:alpha:]])(ТСЖ|ЖСК|ТСН)([^[:alpha:]]|$)' "
             "OR name ~* 'товариществ[[:alpha:]]* собственник' OR name ~* 'кооператив')")
 
 
+def _allow(categories: str) -> None:
+    """The two tables' category checks, allowing `categories` (an SQL list)."""
+    for table, column, name in (("counterparties", "penalty_category", "counterparties_penalty_category"),
+                                ("contract_penalties", "category", "contract_penalties_category")):
+        op.drop_constraint(name, table, type_="check")
+        op.create_check_constraint(name, table, f"{column} IN ({categories})")
+
+
 def upgrade() -> None:
-    op.drop_constraint("counterparties_penalty_category", "counterparties", type_="check")
-    op.create_check_constraint("counterparties_penalty_category", "counterparties",
-                               "penalty_category IN ('management_company', 'hoa', 'other')")
-    op.drop_constraint("contract_penalties_category", "contract_penalties", type_="check")
-    op.create_check_constraint("contract_penalties_category", "contract_penalties",
-                               "category IN ('management_company', 'hoa', 'other')")
+    _allow("'management_company', 'hoa', 'other'")
     op.execute(f"UPDATE counterparties SET penalty_category = 'hoa' "
                f"WHERE penalty_category = 'management_company' AND {HOA_NAME}")
 
@@ -33,9 +36,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE counterparties SET penalty_category = 'management_company' WHERE penalty_category = 'hoa'")
     op.execute("UPDATE contract_penalties SET category = 'management_company' WHERE category = 'hoa'")
-    op.drop_constraint("contract_penalties_category", "contract_penalties", type_="check")
-    op.create_check_constraint("contract_penalties_category", "contract_penalties",
-                               "category IN ('management_company', 'other')")
-    op.drop_constraint("counterparties_penalty_category", "counterparties", type_="check")
-    op.create_check_constraint("counterparties_penalty_category", "counterparties",
-                               "penalty_category IN ('management_company', 'other')")
+    _allow("'management_company', 'other'")
