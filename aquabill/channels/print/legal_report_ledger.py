@@ -41,5 +41,6 @@ def ledger_pdf(ledger: dict[str, Any], *, seller: str, seller_ids: str) -> bytes
             f"Не регистрируются в книге продаж: корректировочных документов на уменьшение — "
             f"{excluded['ukd_decrease']} (регистрируются в книге покупок), актов без НДС — {excluded['act']}.",
             s["small"])]
-    story.append(p("Графы 14 и 17 по ставке 22 % заполнены по структуре граф для ставки 20 %.", s["small"]))
+    story.append(p("Ставка 22 % — в графах 14 и 17, ставка 20 % — в графах 14а и 17а (форма в редакции постановления "
+                   "Правительства РФ от 23.01.2026 № 26).", s["small"]))
     return render(story, pagesize=landscape(A4), title="Книга продаж")

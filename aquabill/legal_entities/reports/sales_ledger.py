@@ -17,10 +17,14 @@ What is registered (Tax Code art. 169 p. 3, art. 168 p. 3, art. 154 p. 10):
 - an 'act' (a shipment document of a contract без НДС, function ДОП) is not an invoice and not registered;
   bills (счета на оплату) neither. A cancelled document is not registered.
 
-The 2026 rate: Federal Law 425-FZ raised the general rate to 22 % from 01.01.2026. Whether the 2026 edition of
-the form gives 22 % its own columns could not be verified here; the ledger therefore shows 22 % in the
-structure of the 20 % columns (14 — the cost without VAT, 17 — the VAT) and keeps 20 % (documents of 2025
-and their corrections) in separate columns «14 (20 %)» / «17 (20 %)». 10 % uses 15/18, 0 % 16, exempt 19.
+The 2026 rate: Federal Law 425-FZ raised the general rate to 22 % from 01.01.2026. Government Decree 26 of
+23.01.2026 amended the form from 01.04.2026 (and FNS letter СД-4-3/11730@ of 26.12.2025 recommended the same for
+01.01–31.03.2026) — as digested by klerk.ru (10.02.2026: «в графах 14 и 17 теперь указывается ставка 22% (было
+20%), а в графах 14а и 17а — 20% или 18% (было 18%)»), buh.ru and buhgalteria.ru; the decree's own text was not
+read here. So 22 % is in columns 14 (cost without VAT) and 17 (VAT), 20 % (documents of 2025 and their
+corrections) in 14а / 17а; 10 % in 15 / 18, 0 % in 16, exempt in 19. NOT built: the new column 11а (on a shipment
+against an advance, the numbers and dates of the advance invoices offset) — the documents do not store which
+advance invoices a UPD offset.
 Amounts are taken from the documents' lines as issued (each line's VAT was rounded once, when issued); the
 totals are plain sums.
 """
@@ -48,12 +52,12 @@ COLUMNS = (
     ("payment_doc", "11", "Номер и дата документа, подтверждающего оплату"),
     ("currency", "12", "Наименование и код валюты"),
     ("total", "13б", "Стоимость продаж с НДС, руб. коп."),
-    ("net_22", "14 (22 %)", "Стоимость продаж без НДС по ставке 22 %"),
-    ("net_20", "14 (20 %)", "Стоимость продаж без НДС по ставке 20 %"),
+    ("net_22", "14", "Стоимость продаж без НДС по ставке 22 %"),
+    ("net_20", "14а", "Стоимость продаж без НДС по ставке 20 % (18 %)"),
     ("net_10", "15", "Стоимость продаж без НДС по ставке 10 %"),
     ("net_0", "16", "Стоимость продаж по ставке 0 %"),
-    ("vat_22", "17 (22 %)", "Сумма НДС по ставке 22 %"),
-    ("vat_20", "17 (20 %)", "Сумма НДС по ставке 20 %"),
+    ("vat_22", "17", "Сумма НДС по ставке 22 %"),
+    ("vat_20", "17а", "Сумма НДС по ставке 20 % (18 %)"),
     ("vat_10", "18", "Сумма НДС по ставке 10 %"),
     ("exempt", "19", "Стоимость продаж, освобождаемых от налога"),
 )
