@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PARALLEL = 4
 BATCH = 50
 DEFAULT_FUNCTIONS = {"upd": "СЧФДОП", "act": "ДОП", "advance_invoice": "СЧФ", "ukd": "КСЧФДИС"}
+UCD_502_PREFIX = "ON_NKORSCHFDOPPR_"  # the file name of a УКД in format 5.02
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,14 @@ async def load_config(core: Core, tenant: Tenant) -> Config | str:
 
 
 def document_type(doc: dict[str, Any]) -> tuple[str, str, str]:
-    """(TypeNamedId, Function, Version) of one of our documents at Diadoc."""
+    """(TypeNamedId, Function, Version) of one of our documents at Diadoc. A УКД of format 5.02 (its file name
+    starts ON_NKORSCHFDOPPR_, `fns_upd/ukd502.py`) is refused: UCD_VERSION names the 5.01 format, and the
+    version id Diadoc gives 5.02 is not verified (GetDocumentTypes) — sending it as 5.01 would be refused anyway."""
     function = doc["function"] or DEFAULT_FUNCTIONS[doc["kind"]]
     if doc["kind"] == "ukd":
+        if (doc.get("file_name") or "").startswith(UCD_502_PREFIX):
+            raise DiadocError("УКД в формате 5.02 (КНД 1115133) через Диадок пока не отправляется: версия этого "
+                              "формата у оператора не подтверждена — передайте документ покупателю иначе")
         return UCD, function, UCD_VERSION
     return UTD, function, UTD_VERSION
 

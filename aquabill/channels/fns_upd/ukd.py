@@ -22,10 +22,10 @@ from lxml import etree
 
 from aquabill.base.errors import Invalid
 from aquabill.channels.fns_upd.naming import check_participant
+from aquabill.channels.fns_upd.ukd_parts import line_amounts, totals
 from aquabill.channels.fns_upd.validate import shipped_schema
 from aquabill.legal_entities.documents import Party, TextAddress
 from aquabill.legal_entities.issue.ukd import Correction, CorrLine
-from aquabill.legal_entities.vat import Amounts
 
 SCHEMA_FILE = "ON_KORSCHFDOPPR_1_996_01_05_01_03.xsd"
 PREFIX = "ON_KORSCHFDOPPR"
@@ -102,30 +102,6 @@ def _party(parent: etree._Element, tag: str, party: Party) -> None:
              КорСчет=party.bank.corr_account)
 
 
-def _cost(parent: etree._Element, tag: str, before: Decimal, after: Decimal) -> None:
-    el = _sub(parent, tag, СтоимДоИзм=_num(before), СтоимПослеИзм=_num(after))
-    if after >= before:
-        el.set("СтоимУвел", _num(after - before))
-    else:
-        el.set("СтоимУм", _num(before - after))
-
-
-def _tax(parent: etree._Element, tag: str, amounts: Amounts) -> None:
-    holder = _sub(parent, tag)
-    if amounts.vat is None:
-        _sub(holder, "БезНДС").text = "без НДС"
-    else:
-        _sub(holder, "СумНДС").text = _num(amounts.vat)
-
-
-def _diff(parent: etree._Element, tag: str, before: Decimal, after: Decimal) -> None:
-    holder = _sub(parent, tag)
-    if after >= before:
-        _sub(holder, "СумУвел").text = _num(after - before)
-    else:
-        _sub(holder, "СумУм").text = _num(before - after)
-
-
 def _line(table: etree._Element, line: CorrLine) -> None:
     row = _sub(table, "СведТов", НомСтр=str(line.number), НаимТов=line.name[:1000], ОКЕИ_ТовДо=line.unit.code,
                ОКЕИ_ТовПосле=line.unit.code, КолТовДо=_num(line.quantity_before),
@@ -133,32 +109,11 @@ def _line(table: etree._Element, line: CorrLine) -> None:
                ЦенаТовДо=_num(line.price_before) if line.price_before is not None else "",
                ЦенаТовПосле=_num(line.price_after) if line.price_after is not None else "",
                НалСтДо=line.rate, НалСтПосле=line.rate)
-    _cost(row, "СтТовБезНДС", line.before.net, line.after.net)
-    for tag in ("АкцизДо", "АкцизПосле"):
-        _sub(_sub(row, tag), "БезАкциз").text = "без акциза"
-    _diff(row, "АкцизРазн", Decimal("0.00"), Decimal("0.00"))
-    _tax(row, "СумНалДо", line.before)
-    _tax(row, "СумНалПосле", line.after)
-    _diff(row, "СумНалРазн", line.before.vat_or_zero, line.after.vat_or_zero)
-    _cost(row, "СтТовУчНал", line.before.gross, line.after.gross)
+    line_amounts(row, line, equal_as_increase=True)
 
 
 def _totals(table: etree._Element, lines: tuple[CorrLine, ...]) -> None:
-    up = [ln for ln in lines if ln.after.gross >= ln.before.gross]
-    down = [ln for ln in lines if ln.after.gross < ln.before.gross]
-    exempt = all(ln.before.vat is None and ln.after.vat is None for ln in lines)
-    for tag, chosen, sign in (("ВсегоУвел", up, 1), ("ВсегоУм", down, -1)):
-        if not chosen:
-            continue
-        net = sum((sign * (ln.after.net - ln.before.net) for ln in chosen), Decimal("0.00"))
-        gross = sum((sign * (ln.after.gross - ln.before.gross) for ln in chosen), Decimal("0.00"))
-        vat = sum((sign * (ln.after.vat_or_zero - ln.before.vat_or_zero) for ln in chosen), Decimal("0.00"))
-        total = _sub(table, tag, СтТовБезНДСВсего=_num(net), СтТовУчНалВсего=_num(gross))
-        holder = _sub(total, "СумНал")
-        if exempt:
-            _sub(holder, "БезНДС").text = "без НДС"
-        else:
-            _sub(holder, "СумНДС").text = _num(vat)
+    totals(table, lines, tax_tag="СумНал")
 
 
 def validate_ukd(content: bytes, file_name: str | None = None) -> list[str]:

@@ -15,7 +15,7 @@ from aquabill.channels.print.legal_report_common import money, p, render, styles
 from aquabill.legal_entities.reports.sales_ledger import COLUMNS, MONEY_KEYS
 
 # column widths in mm (277 mm of a landscape A4 within the margins)
-WIDTHS = (8, 10, 26, 26, 30, 23, 22, 10, 17, 16, 14, 13, 11, 14, 13, 11, 13)
+WIDTHS = (8, 10, 22, 22, 26, 21, 20, 18, 8, 17, 16, 14, 13, 11, 14, 13, 11, 13)
 
 
 def ledger_pdf(ledger: dict[str, Any], *, seller: str, seller_ids: str) -> bytes:
@@ -31,7 +31,8 @@ def ledger_pdf(ledger: dict[str, Any], *, seller: str, seller_ids: str) -> bytes
         body.append([p(money(r[key]) if key in MONEY_KEYS else r[key], s["num"] if key in MONEY_KEYS else s["cell"])
                      for key, _, _ in COLUMNS])
     totals = ledger["totals"]
-    body.append([p("", s["cell"])] * 7 + [p("Всего", s["head"])] + [p(money(totals[k]), s["num"]) for k in MONEY_KEYS])
+    blanks = len(COLUMNS) - len(MONEY_KEYS) - 1  # the columns before «Всего» under the money columns
+    body.append([p("", s["cell"])] * blanks + [p("Всего", s["head"])] + [p(money(totals[k]), s["num"]) for k in MONEY_KEYS])
     table = Table(head[::-1] + body, colWidths=[w * mm for w in WIDTHS], repeatRows=2)
     table.setStyle(table_style(2, total_row=True))
     story.append(table)

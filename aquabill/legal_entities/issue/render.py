@@ -33,7 +33,7 @@ def document_guid(key: str) -> uuid.UUID:
 @dataclass(frozen=True, slots=True)
 class XmlJob:
     # documents.Document, already passed through documents.check_document (the renderer does not repeat it), or
-    # ukd.Correction for a correction document
+    # ukd.Correction for a correction document (its format_version, 5.01 or 5.02, picks the FNS format)
     document: Any
     formed_at: datetime
     guid: UUID

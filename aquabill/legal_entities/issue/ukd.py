@@ -12,8 +12,11 @@ posted to the month being issued that change an earlier month's issued UPD / act
   art. 172 p. 13 on corrections; verified: the rate follows the shipment, the article numbers are quoted from
   memory). A line present only on one side shows zero on the other.
 - One UKD per corrected document and issuing month (the issue's lock serialises; a second issue finds it).
-- The FNS format: `ON_KORSCHFDOPPR_1_996_01_05_01_03.xsd` (5.01), which knows no 22 %: a correction of a 2026
-  shipment is refused with a message (see `aquabill/channels/fns_upd/xsd/SOURCES.md`).
+- The FNS format: 5.01 (`ON_KORSCHFDOPPR_1_996_01_05_01_03.xsd`, КНД 1115127) when every line's rate is in its
+  lists (they end at 20 %), else 5.02 (`ON_NKORSCHFDOPPR_1_996_03_05_02_01.xsd`, КНД 1115133: НалСт is free text, so
+  22 % and 22/122 pass) — `Correction.format_version` carries the choice to the renderer, the file name shows it
+  (see `aquabill/channels/fns_upd/xsd/SOURCES.md`). 5.02 requires a sole trader's ОГРНИП date, which the
+  requisites lack: such a correction is refused with a message.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from aquabill.legal_entities.vat import Amounts
 
 ZERO = Decimal("0.00")
 RATES_OF_THE_SCHEMA = {"0%", "10%", "20%", "10/110", "20/120", "без НДС"}  # НалСтДо/НалСтПосле of 5.01
+FORMAT_501, FORMAT_502 = "5.01", "5.02"  # ВерсФорм of the UKD formats (КНД 1115127, 1115133)
 
 _RECALCS = text(f"""
     WITH touched AS (
@@ -106,6 +110,12 @@ class Correction:
     contract_number: str
     contract_date: date
     lines: tuple[CorrLine, ...]
+    format_version: str = FORMAT_501  # FORMAT_502 when a rate is not in RATES_OF_THE_SCHEMA (`format_for`)
+
+
+def format_for(lines: list[CorrLine]) -> str:
+    """5.01 while its rate lists express every line, else 5.02."""
+    return FORMAT_501 if all(ln.rate in RATES_OF_THE_SCHEMA for ln in lines) else FORMAT_502
 
 
 def _zero(exempt: bool) -> Amounts:
@@ -164,19 +174,21 @@ async def issue_corrections(conn: AsyncConnection, period: date, *, issued_on: d
                                      build_lines(_groups(group, include_new=True), shipped))
             if not lines:
                 continue
-            for ln in lines:
-                if ln.rate not in RATES_OF_THE_SCHEMA:
-                    raise Invalid(f"Корректировка по ставке {ln.rate} ({month_name(head['period'])}) не выражается "
-                                  "в формате УКД 5.01 (в нём нет ставки 22 %): нужна новая редакция схемы ФНС",
-                                  field="vat_rate")
+            version = format_for(lines)
+            buyer = buyer_of(head)
+            if version == FORMAT_502 and (buyer.is_sole_trader or seller.party.is_sole_trader):
+                rate = next(ln.rate for ln in lines if ln.rate not in RATES_OF_THE_SCHEMA)
+                raise Invalid(f"Корректировка {month_name(head['period'])} по ставке {rate} пишется в формате УКД "
+                              "5.02, а он требует дату присвоения ОГРНИП индивидуального предпринимателя — её нет "
+                              "в реквизитах", field="ogrnip")
             upd = head["doc_kind"] == "upd"
             planned.append((head, Correction(
                 function="КСЧФДИС" if upd else "ДИС", number="0", date=issued_on, seller=seller.party,
-                buyer=buyer_of(head), signer=seller.signer, corrected_number=head["doc_number"],
+                buyer=buyer, signer=seller.signer, corrected_number=head["doc_number"],
                 corrected_date=head["doc_issued_on"],
                 corrected_title="Универсальный передаточный документ" if upd else "Акт",
-                contract_number=head["contract_number"], contract_date=head["signed_on"], lines=tuple(lines)),
-                lines))
+                contract_number=head["contract_number"], contract_date=head["signed_on"], lines=tuple(lines),
+                format_version=version), lines))
         except DomainError as exc:
             errors.append({"contract_id": head["contract_id"], "contract": head["contract_number"],
                            "message": exc.message})

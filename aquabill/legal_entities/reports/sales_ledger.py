@@ -22,9 +22,9 @@ The 2026 rate: Federal Law 425-FZ raised the general rate to 22 % from 01.01.202
 01.01–31.03.2026) — as digested by klerk.ru (10.02.2026: «в графах 14 и 17 теперь указывается ставка 22% (было
 20%), а в графах 14а и 17а — 20% или 18% (было 18%)»), buh.ru and buhgalteria.ru; the decree's own text was not
 read here. So 22 % is in columns 14 (cost without VAT) and 17 (VAT), 20 % (documents of 2025 and their
-corrections) in 14а / 17а; 10 % in 15 / 18, 0 % in 16, exempt in 19. NOT built: the new column 11а (on a shipment
-against an advance, the numbers and dates of the advance invoices offset) — the documents do not store which
-advance invoices a UPD offset.
+corrections) in 14а / 17а; 10 % in 15 / 18, 0 % in 16, exempt in 19. The new column 11а: on a shipment against an
+advance, the numbers and dates of the advance invoices offset — for a UPD, the advance invoices of the payments
+the allocation put on it (`contract_allocations`, payments/allocation.py) issued on or before it.
 Amounts are taken from the documents' lines as issued (each line's VAT was rounded once, when issued); the
 totals are plain sums.
 """
@@ -50,6 +50,7 @@ COLUMNS = (
     ("buyer", "7", "Наименование покупателя"),
     ("buyer_ids", "8", "ИНН/КПП покупателя"),
     ("payment_doc", "11", "Номер и дата документа, подтверждающего оплату"),
+    ("advance_docs", "11а", "Номер и дата счёта-фактуры на аванс, зачтённый при отгрузке"),
     ("currency", "12", "Наименование и код валюты"),
     ("total", "13б", "Стоимость продаж с НДС, руб. коп."),
     ("net_22", "14", "Стоимость продаж без НДС по ставке 22 %"),
@@ -67,7 +68,15 @@ _SQL = """
     SELECT d.id, d.kind, d.number, d.issued_on, d.amount, o.number AS orig_number, o.issued_on AS orig_on,
            c.name AS buyer, c.inn, c.kpp, p.source AS pay_source, p.operation_id, p.paid_on,
            l.net_22, l.net_20, l.net_10, l.net_0, l.vat_22, l.vat_20, l.vat_10, l.exempt, l.gross,
-           (SELECT count(*) FROM legal_document_lines y WHERE y.document_id = d.id AND y.amount < 0) AS decreasing
+           (SELECT count(*) FROM legal_document_lines y WHERE y.document_id = d.id AND y.amount < 0) AS decreasing,
+           (SELECT string_agg(ai.number || ' от ' || to_char(ai.issued_on, 'DD.MM.YYYY'), '; '
+                              ORDER BY ai.issued_on, ai.number)
+            FROM legal_documents ai
+            WHERE d.kind = 'upd' AND ai.kind = 'advance_invoice' AND ai.status = 'issued'
+              AND ai.contract_id = d.contract_id AND ai.issued_on <= d.issued_on
+              AND EXISTS (SELECT 1 FROM contract_allocations a
+                          WHERE a.payment_id = ai.payment_id AND a.document_id = d.id AND a.kind = 'charge')
+           ) AS advance_docs
     FROM legal_documents d
     JOIN counterparties c ON c.id = d.counterparty_id
     LEFT JOIN legal_documents o ON o.id = d.corrects_id
@@ -110,7 +119,7 @@ def _row(no: int, r: dict[str, Any]) -> dict[str, Any]:
         "invoice": _ref(r["orig_number"], r["orig_on"]) if ukd else _ref(r["number"], r["issued_on"]),
         "correction": _ref(r["number"], r["issued_on"]) if ukd else "",
         "buyer": r["buyer"], "buyer_ids": f"{r['inn']}/{r['kpp']}" if r["kpp"] else r["inn"],
-        "payment_doc": "", "currency": "", "issued_on": r["issued_on"],
+        "payment_doc": "", "advance_docs": r["advance_docs"] or "", "currency": "", "issued_on": r["issued_on"],
         "total": r["gross"] if ukd else r["amount"],
     }
     if kind == "advance_invoice" and r["paid_on"] is not None:
@@ -146,5 +155,7 @@ def table(ledger: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header = [f"{col} — {title}" for _, col, title in COLUMNS]
     body = [[r[key] for key, _, _ in COLUMNS] for r in ledger["rows"]]
     totals = ledger["totals"]
-    body.append(["", "", "", "", "Всего", "", "", "", *(totals[k] for k in MONEY_KEYS)])
+    lead = ["" for _ in range(len(COLUMNS) - len(MONEY_KEYS))]
+    lead[COLUMNS.index(("buyer", "7", "Наименование покупателя"))] = "Всего"
+    body.append([*lead, *(totals[k] for k in MONEY_KEYS)])
     return header, body

@@ -1,6 +1,7 @@
 """The correction document (УКД) for a closed month recalculated: before / after / increase per line, valid
 against the UKD XSD (5.01) with the file name = @ИдФайл, linked to the corrected UPD, issued once; a 22 %
-correction is refused with the reason (the 5.01 schema has no 22 %)."""
+correction (a 2026 month), which 5.01 cannot write, is issued in format 5.02 (КНД 1115133) and valid against its
+XSD and Schematron rules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from lxml import etree
 from sqlalchemy import text
 
 from aquabill.channels.fns_upd.ukd import validate_ukd
+from aquabill.channels.fns_upd.ukd502 import schema as schema502
+from aquabill.channels.fns_upd.ukd502 import validate_ukd502
 from aquabill.channels.print.legal_upd_pdf import render_upd
 from aquabill.legal_entities.issue.month import issue_month
 from aquabill.legal_entities.issue.queries import print_data
@@ -82,13 +85,39 @@ async def test_a_decrease_without_vat_is_a_dis(tx):
     assert root.find("Документ/ТаблКСчФ/ВсегоУм").get("СтТовУчНалВсего") == "150.00"
 
 
-async def test_a_22_percent_correction_is_refused_with_the_reason(tx):
+async def test_a_22_percent_correction_is_issued_in_format_5_02(tx):
     async with tx(1) as conn:
         k = await make_contract(conn)
         await add_charges(conn, k, JAN26, [("cold_water", "10", "50.0000", False)])
         await issue_month(conn, JAN26, contract_id=k["id"])
+        upd = (await conn.execute(text("SELECT id, number, issued_on FROM legal_documents WHERE contract_id = :k "
+                                       "AND kind = 'upd'"), {"k": k["id"]})).one()
+        await close(conn, JAN26)
         await add_charges(conn, k, JAN26, [("cold_water", "1", "50.0000", False)], kind="recalc", posted=NOV26)
         result = await issue_month(conn, NOV26, contract_id=k["id"])
-    assert result["ukd"] == 0
-    [error] = result["errors"]
-    assert "не выражается в формате УКД 5.01" in error["message"]
+        assert (result["ukd"], result["errors"]) == (1, [])
+        ukd = (await conn.execute(text("SELECT * FROM legal_documents WHERE contract_id = :k AND kind = 'ukd'"),
+                                  {"k": k["id"]})).mappings().one()
+        assert (await issue_month(conn, NOV26, contract_id=k["id"]))["ukd"] == 0
+    # before 10 × 50.00 = 500.00 + 22 % 110.00 = 610.00; after 11 × 50.00 = 550.00 + 22 % 121.00 = 671.00;
+    # the increase 50.00 + 11.00 = 61.00
+    assert (ukd["corrects_id"], ukd["function"], ukd["amount_net"], ukd["vat"], ukd["amount"]) == (
+        upd.id, "КСЧФДИС", Decimal("50.00"), Decimal("11.00"), Decimal("61.00"))
+    assert validate_ukd502(ukd["xml"], ukd["file_name"]) == []
+    root = etree.fromstring(ukd["xml"])
+    assert schema502().validate(root)  # the vendored 5.02 XSD alone
+    assert ukd["file_name"] == root.get("ИдФайл") + ".xml" and root.get("ИдФайл").startswith("ON_NKORSCHFDOPPR_")
+    doc = root.find("Документ")
+    assert (root.get("ВерсФорм"), doc.get("КНД"), doc.get("Функция")) == ("5.02", "1115133", "КСЧФДИС")
+    assert doc.find("СвКСчФ/СчФ").attrib == {"НомерСчФ": upd.number, "ДатаСчФ": f"{upd.issued_on:%d.%m.%Y}"}
+    assert doc.find("СодФХЖ3/ПередатДокум").get("РеквНомерДок") == upd.number
+    [row] = doc.findall("ТаблКСчФ/СведТов")
+    assert (row.get("НалСт"), row.get("КолТовДо"), row.get("КолТовПосле")) == ("22%", "10.000", "11.000")
+    assert row.find("СтТовБезНДС").attrib == {"СтоимДоИзм": "500.00", "СтоимПослеИзм": "550.00", "СтоимУвел": "50.00"}
+    assert (row.findtext("СумНалДо/СумНДС"), row.findtext("СумНалПосле/СумНДС"),
+            row.findtext("СумНалРазн/СумУвел")) == ("110.00", "121.00", "11.00")
+    assert row.find("СтТовУчНал").attrib == {"СтоимДоИзм": "610.00", "СтоимПослеИзм": "671.00", "СтоимУвел": "61.00"}
+    total = doc.find("ТаблКСчФ/ВсегоУвел")
+    assert (total.get("СтТовБезНДСВсего"), total.findtext("СумНалВсего/СумНДС"), total.get("СтТовУчНалВсего")) == (
+        "50.00", "11.00", "61.00")
+    assert doc.find("ТаблКСчФ/ВсегоУм") is None

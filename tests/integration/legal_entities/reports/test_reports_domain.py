@@ -41,7 +41,32 @@ async def test_sales_ledger_rows_and_totals(ledger_set, tx):
         D("22814.00"), D("8700.00"), D("4114.00"), D("0.00"), D("0.00"))
     assert ledger["excluded"] == {"ukd_decrease": 1, "act": 1}
     header, body = table(ledger)
-    assert len(header) == len(body[0]) == 17 and body[-1][8] == D("22814.00")
+    assert len(header) == len(body[0]) == 18 and body[-1][9] == D("22814.00")
+    assert upd["advance_docs"] == advance["advance_docs"] == ""
+
+
+class _Rollback(Exception):
+    pass
+
+
+async def test_column_11a_names_the_advance_invoices_a_upd_offset(ledger_set, tx):
+    # June 2026: a UPD the February prepayment (its advance invoice А-0001 of 22.02.2026) was allocated to; rolled
+    # back afterwards (the module's set stays as the other tests count it)
+    from tests.integration.legal_entities.reports.conftest import _doc
+
+    with pytest.raises(_Rollback):
+        async with tx() as conn:
+            upd = await _doc(conn, "upd", "Д-0009", date(2026, 6, 30), ledger_set["a"], ledger_set["party"],
+                             [("Холодное водоснабжение", D("10"), D("100.00"), D("1000.00"), "22%",
+                               D("220.00"))], period=date(2026, 6, 1), function="СЧФДОП")
+            await conn.execute(text(
+                "INSERT INTO contract_allocations(payment_id, contract_id, document_id, kind, amount) "
+                "VALUES (:p, :c, :d, 'charge', 1220.00)"),
+                {"p": ledger_set["advance_payment"], "c": ledger_set["a"], "d": upd})
+            ledger = await sales_ledger(conn, date(2026, 6, 1), date(2026, 6, 30))
+            raise _Rollback
+    [row] = ledger["rows"]
+    assert (row["code"], row["invoice"], row["advance_docs"]) == ("01", "Д-0009 от 30.06.2026", "А-0001 от 22.02.2026")
 
 
 async def test_sales_ledger_of_december_has_the_20_percent_upd(ledger_set, tx):
