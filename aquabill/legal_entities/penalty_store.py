@@ -1,7 +1,9 @@
 """416-FZ penalties in the tenant's database: the month's accrual over the tenant (or one contract), the
 contract's penalties with their breakdown, and the tenant's list of a month.
 
-`accrue(conn, posted_period, on=…)` (`on` within the month or its next day): for every issued upd / act / ukd of an active contract due before `on`,
+`accrue(conn, posted_period, on=…)` (`on` within the month or its next day): for every issued upd / act / ukd of a
+contract in force or terminated (its debts keep their penalty «по день фактической оплаты», 416-FZ art. 13 p. 6.2–6.4:
+ending the contract ends neither) due before `on`,
 the debt (the document's amount; a ukd that lowers a document lowers that document's debt, a ukd that raises
 it is a debt of its own with its own due day) and the payments that covered it (`contract_allocations` of
 kind 'charge' of identified payments paid before `on`, written by the allocation of payments) → the
@@ -41,7 +43,7 @@ _DOCUMENTS = """
     SELECT d.id, d.kind, d.number, d.issued_on, d.contract_id, d.amount, d.due_on, d.corrects_id,
            c.penalty_category AS category
     FROM legal_documents d JOIN contracts k ON k.id = d.contract_id JOIN counterparties c ON c.id = k.counterparty_id
-    WHERE d.status = 'issued' AND d.kind IN ('upd', 'act', 'ukd') AND k.status = 'active'
+    WHERE d.status = 'issued' AND d.kind IN ('upd', 'act', 'ukd') AND k.status IN ('active', 'terminated')
       AND (CAST(:contract AS integer) IS NULL OR d.contract_id = :contract)
     ORDER BY d.id"""
 _PAID = """

@@ -129,3 +129,13 @@ async def test_which_documents_count(api, tx):
                                                                      (raised, 15, Decimal("9.50"))]
     assert not_due not in [r[0] for r in await rows(tx, mc["id"])]
     assert await rows(tx, draft["id"]) == []
+
+
+async def test_a_terminated_contracts_debt_keeps_its_penalty(api, tx):
+    ended = await org_contract(api, tx, "other", status="terminated")
+    doc = await document(tx, ended, "13000.00", date(2026, 8, 10))
+    async with tx() as conn:
+        result = await accrue(conn, date(2026, 9, 1), on=date(2026, 9, 10), contract_id=ended["id"])
+    # 13 000 × 9.5 × 30 (11.08–09.09) / 13000 = 285.00 (1/130 from day 1, ч. 6.2)
+    assert (result["documents"], result["amount"]) == (1, "285.00")
+    assert [(r[0], r[4], r[5]) for r in await rows(tx, ended["id"])] == [(doc, 30, Decimal("285.00"))]
