@@ -206,10 +206,15 @@ async def issue_corrections(conn: AsyncConnection, period: date, *, issued_on: d
                              vat_rate=ln.rate, vat=ln.after.vat_or_zero - ln.before.vat_or_zero,
                              amount=ln.after.gross - ln.before.gross, quantity=ln.quantity_after - ln.quantity_before,
                              price=ln.price_after, period=head["period"]) for ln in lines]
-        # a UKD is due when the document it corrects is: it changes the cost of the same month's services, whose
-        # payment falls due by the contract's terms for that month (Decree 644 p. 16) — it creates no new term.
-        # A corrected document issued before due_on was stored on UPDs/acts gets the term computed as for it.
+        # the term: a lowering UKD lowers the corrected document's debt, so it keeps that document's term (a
+        # document issued before due_on was stored on UPDs/acts gets the term computed as for it). A raising UKD
+        # bills an amount the buyer was never presented before: it is due by the contract's terms counted from
+        # the month it is issued in, as a bill of that month would be (Decree 644 of 29.07.2013 p. 16: payment by
+        # the terms on the invoices the utility issues; Civil Code art. 314 p. 1, art. 330 p. 1: a penalty is for
+        # failing a term, and none ran while the amount was unknown) — never earlier than the corrected one's.
         due = head["doc_due_on"] or due_on(head["period"], head["payment_terms"])
+        if diff_net + diff_vat > 0:
+            due = max(due, due_on(period, head["payment_terms"]))
         docs.append(NewDocument(kind="ukd", number=number, issued_on=issued_on, period=period,
                                 contract_id=head["contract_id"], counterparty_id=head["counterparty_id"],
                                 amount_net=diff_net, vat=diff_vat, amount=diff_net + diff_vat, lines=new_lines,

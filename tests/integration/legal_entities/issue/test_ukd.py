@@ -44,8 +44,9 @@ async def test_a_recalculated_closed_month_gets_a_ukd(tx):
         # before 10 × 50 = 500.00 + 20 % 100.00; after 12 × 50 = 600.00 + 120.00; the difference 100.00 + 20.00
         assert (ukd["corrects_id"], ukd["function"], ukd["period"], ukd["amount_net"], ukd["vat"], ukd["amount"]) == (
             upd.id, "КСЧФДИС", NOV26, Decimal("100.00"), Decimal("20.00"), Decimal("120.00"))
-        # due as the corrected UPD of December 2025: 10.01.2026 (not the issuing month's 10.12.2026)
-        assert ukd["due_on"] == date(2026, 1, 10)
+        # an increase is due by the terms of the month it is issued in (November 2026 → 10.12.2026), not the
+        # corrected UPD's 10.01.2026: the buyer could not be late with an amount not yet presented
+        assert ukd["due_on"] == date(2026, 12, 10)
         again = await issue_month(conn, NOV26, contract_id=k["id"])
         assert again["ukd"] == 0
         data = await print_data(conn, ukd["id"])
