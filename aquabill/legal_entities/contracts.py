@@ -13,7 +13,7 @@ following the settlement month, on the invoices the utility issues by the 5th da
 since the decree's publication; paraphrased from the decree as known to the author — the stored-pages search of
 2026-12-07 did not return its text, so the point's wording was not re-read here.) A contract may set earlier
 intermediate payments (a share of the month's amount by a day of the month itself); `PaymentTerms` holds them,
-the later calculation step turns them into due dates.
+and `issue/intermediate.py` bills them: each part's share of the previous month's UPD/act amount, due on its day.
 """
 
 from __future__ import annotations

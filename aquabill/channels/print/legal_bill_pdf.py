@@ -18,6 +18,8 @@ from aquabill.channels.print.qr import QrTooLong, payment_qr
 def bill_purpose(doc: dict[str, Any]) -> str:
     vat = "без НДС" if all(ln["vat_rate"] == "без НДС" for ln in doc["lines"]) else \
         f"в т.ч. НДС {money(doc['vat']).replace(chr(160), ' ')}"
+    if doc.get("part"):  # an intermediate payment's bill: its one line names the payment, the contract and the day
+        return f"Оплата по счёту № {doc['number']} от {day(doc['issued_on'])}: {doc['lines'][0]['name']}, {vat}"
     return (f"Оплата по счёту № {doc['number']} от {day(doc['issued_on'])}, договор № {doc['contract_number']}, "
             f"{vat}")
 

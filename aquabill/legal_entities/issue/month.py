@@ -62,8 +62,8 @@ _CHARGES = text(f"""
         WHERE lc.posted_period = :period AND lc.kind = 'charge'
           AND (CAST(:contract AS int) IS NULL OR lc.contract_id = CAST(:contract AS int))
         GROUP BY 1, 2, 3, 4, 5, 6),
-    issued AS (
-        SELECT d.contract_id, bool_or(d.kind IN ('upd', 'act')) AS has_shipment, bool_or(d.kind = 'bill') AS has_bill
+    issued AS (  -- the month's own bill is part 0; the intermediate payments' bills (part > 0) are not it
+        SELECT d.contract_id, bool_or(d.kind IN ('upd', 'act')) AS has_shipment, bool_or(d.kind = 'bill' AND d.part = 0) AS has_bill
         FROM legal_documents d
         WHERE d.period = :period AND d.status = 'issued' AND d.kind IN ('upd', 'act', 'bill')
           AND d.contract_id IN (SELECT contract_id FROM scope)

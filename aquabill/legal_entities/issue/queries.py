@@ -14,10 +14,11 @@ from aquabill.base.errors import Invalid, NotFound
 KINDS = {"upd": "УПД", "act": "Акт", "bill": "Счёт на оплату", "advance_invoice": "Счёт-фактура на аванс",
          "ukd": "Корректировочный документ"}
 STATUSES = {"issued": "Выставлен", "cancelled": "Аннулирован"}
+INTERMEDIATE_BILL = "Счёт на промежуточный платёж"  # a bill with part > 0 (issue/intermediate.py)
 
 _COLUMNS = """d.id, d.kind, d.number, d.issued_on, d.period, d.contract_id, d.counterparty_id, d.status,
     d.corrects_id, d.payment_id, d.function, d.amount_net, d.vat, d.amount, d.due_on, d.file_name,
-    d.cancel_reason, d.created_at, k.number AS contract_number, k.signed_on AS contract_signed_on,
+    d.cancel_reason, d.created_at, d.part, k.number AS contract_number, k.signed_on AS contract_signed_on,
     coalesce(nullif(c.short_name, ''), c.name) AS counterparty, c.inn AS counterparty_inn, c.kpp AS counterparty_kpp"""
 _FROM = """FROM legal_documents d JOIN contracts k ON k.id = d.contract_id
     JOIN counterparties c ON c.id = d.counterparty_id"""
@@ -25,7 +26,7 @@ _FROM = """FROM legal_documents d JOIN contracts k ON k.id = d.contract_id
 
 def _named(row: Any) -> dict[str, Any]:
     out = dict(row)
-    out["kind_name"] = KINDS.get(out["kind"], out["kind"])
+    out["kind_name"] = INTERMEDIATE_BILL if out.get("part") else KINDS.get(out["kind"], out["kind"])
     out["status_name"] = STATUSES.get(out["status"], out["status"])
     out["has_xml"] = bool(out.get("file_name"))
     return out

@@ -59,18 +59,20 @@ class NewDocument:
     file_name: str = ""
     xml: bytes | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    part: int = 0  # a bill of the contract's n-th intermediate payment of `period` (t0035); 0: the month's own
 
 
 _INSERT_DOCS = text("""
     INSERT INTO legal_documents(kind, number, issued_on, period, contract_id, counterparty_id, function,
                                 amount_net, vat, amount, due_on, corrects_id, payment_id, guid, file_name, xml,
-                                xml_sha256, created_by)
+                                xml_sha256, created_by, part)
     SELECT * FROM unnest(CAST(:kind AS text[]), CAST(:number AS text[]), CAST(:issued_on AS date[]),
                          CAST(:period AS date[]), CAST(:contract_id AS int[]), CAST(:counterparty_id AS int[]),
                          CAST(:function AS text[]), CAST(:amount_net AS numeric[]), CAST(:vat AS numeric[]),
                          CAST(:amount AS numeric[]), CAST(:due_on AS date[]), CAST(:corrects_id AS int[]),
                          CAST(:payment_id AS bigint[]), CAST(:guid AS uuid[]), CAST(:file_name AS text[]),
-                         CAST(:xml AS bytea[]), CAST(:sha AS text[]), CAST(:created_by AS int[]))
+                         CAST(:xml AS bytea[]), CAST(:sha AS text[]), CAST(:created_by AS int[]),
+                         CAST(:part AS smallint[]))
     RETURNING id""")
 _INSERT_LINES = text("""
     INSERT INTO legal_document_lines(document_id, line_no, service_id, name, unit_code, unit_name, quantity, price,
@@ -88,7 +90,7 @@ async def insert_documents(conn: AsyncConnection, docs: list[NewDocument], user_
         return []
     cols: dict[str, list[Any]] = {k: [] for k in (
         "kind", "number", "issued_on", "period", "contract_id", "counterparty_id", "function", "amount_net", "vat",
-        "amount", "due_on", "corrects_id", "payment_id", "guid", "file_name", "xml", "sha", "created_by")}
+        "amount", "due_on", "corrects_id", "payment_id", "guid", "file_name", "xml", "sha", "created_by", "part")}
     for d in docs:
         for k in cols:
             if k == "sha":

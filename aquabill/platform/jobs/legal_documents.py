@@ -2,6 +2,9 @@
 bills of every contract with charges posted to the month, and the UKDs of recalculated closed months
 (`aquabill.legal_entities.issue.month.issue_month`), with progress over the WebSocket (`job.progress`).
 
+The job `legal.intermediate` issues the bills of a month's intermediate payments
+(`aquabill.legal_entities.issue.intermediate.issue_intermediate`), serialised by the same lock.
+
 Importing this module also plugs the FNS XML renderer (`channels.fns_upd.issue_xml`) into the domain's port.
 Two jobs of the same month at once are serialised by the issue's advisory lock; the second finds the documents
 issued and issues nothing.
@@ -14,11 +17,13 @@ from typing import Any
 
 from aquabill.base.errors import Invalid
 from aquabill.channels.fns_upd import issue_xml  # noqa: F401  (registers the XML renderer)
+from aquabill.legal_entities.issue.intermediate import issue_intermediate
 from aquabill.legal_entities.issue.month import issue_month
 from aquabill.platform.jobs.context import JobContext
 from aquabill.platform.jobs.registry import job
 
 LEGAL_ISSUE_JOB = "legal.issue"
+LEGAL_INTERMEDIATE_JOB = "legal.intermediate"
 
 
 def parse_month(raw: Any) -> date:
@@ -45,3 +50,18 @@ async def legal_issue(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
     async with ctx.transaction() as conn:
         return await issue_month(conn, period, issued_on=issued_on, contract_id=params.get("contract_id"),
                                  user_id=ctx.user_id, progress=ctx.progress)
+
+
+def _day(raw: Any) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        raise Invalid("Дата выставления: ожидается ГГГГ-ММ-ДД", field="issued_on") from None
+
+
+@job(LEGAL_INTERMEDIATE_JOB, "Счета на промежуточные платежи юридических лиц", resource="legal", action="edit")
+async def legal_intermediate(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    period = parse_month(params.get("period"))
+    async with ctx.transaction() as conn:
+        return await issue_intermediate(conn, period, issued_on=_day(params.get("issued_on")),
+                                        user_id=ctx.user_id, progress=ctx.progress)

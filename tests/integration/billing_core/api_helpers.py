@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date
 
@@ -63,3 +64,13 @@ async def close_period(tx, month: str) -> None:
 async def service_id(api: Api, code: str) -> int:
     items = (await api.ok("get", f"/api/services?q={code}"))["items"]
     return next(s["id"] for s in items if s["code"] == code)
+
+
+async def wait_job(api: Api, job_id: str, path: str = "/api/jobs/{id}") -> dict:
+    """The job once it is done or failed (polled at `path`, 60 s at most)."""
+    async with asyncio.timeout(60):
+        while True:
+            job = await api.ok("get", path.format(id=job_id))
+            if job["status"] in ("done", "failed"):
+                return job
+            await asyncio.sleep(0.1)

@@ -6,7 +6,6 @@ here). Reference data as in test_month_run.py: cold water 40.00 ₽/m³ × coeff
 norm 5 m³ per person. One resident and no meter: cold 5 × 40 × 1.5 = 300.00, sewage 5 × 30 = 150.00 a month.
 """
 
-import asyncio
 from datetime import date
 from decimal import Decimal as D
 
@@ -15,7 +14,7 @@ from sqlalchemy import text
 
 from aquabill.billing_core.payments.balances import TurnoverScope, account_balance, turnover
 from aquabill.billing_core.periods import Period
-from tests.integration.billing_core.api_helpers import Api
+from tests.integration.billing_core.api_helpers import Api, wait_job
 from tests.integration.billing_core.test_month_run import base_data, resident
 from tests.integration.payments.test_allocation import rows, short
 
@@ -23,15 +22,6 @@ from tests.integration.payments.test_allocation import rows, short
 @pytest.fixture
 def api(client, billing_tenant) -> Api:
     return Api(client, billing_tenant.headers)
-
-
-async def wait_job(api: Api, job_id: str) -> dict:
-    async with asyncio.timeout(60):
-        while True:
-            job = await api.ok("get", f"/api/jobs/{job_id}")
-            if job["status"] in ("done", "failed"):
-                return job
-            await asyncio.sleep(0.1)
 
 
 async def setup(tx, accounts=(1, 2)) -> None:

@@ -1,22 +1,12 @@
 """The penalties API: a run as a job, rows, the account's penalty balance apart from its debt, storno,
 key rates, deferrals, and permissions."""
 
-import asyncio
 from datetime import date
 
 from sqlalchemy import text
 
-from tests.integration.billing_core.api_helpers import Api, as_role
+from tests.integration.billing_core.api_helpers import Api, as_role, wait_job
 from tests.integration.penalties.test_penalty_run import charge, flat_6
-
-
-async def wait_job(api: Api, job_id: str) -> dict:
-    async with asyncio.timeout(60):
-        while True:
-            job = await api.ok("get", f"/api/jobs/{job_id}")
-            if job["status"] in ("done", "failed"):
-                return job
-            await asyncio.sleep(0.1)
 
 
 async def test_run_rows_balance_storno(client, penalty_tenant, tx, worker):

@@ -2,7 +2,8 @@
 document, its XML as issued and its PDF, cancelling.
 
 `POST /api/legal/documents/issue {"period": "ГГГГ-ММ", "issued_on"?, "contract_id"?}` (legal edit; 202 with the
-job), `GET /api/legal/documents/jobs/{id}` (the job's state for the page's progress), `GET /api/legal/documents
+job), `POST /api/legal/documents/intermediate {"period", "issued_on"?}` (the bills of the month's intermediate
+payments as the job `legal.intermediate`; legal edit; 202), `GET /api/legal/documents/jobs/{id}` (the job's state for the page's progress), `GET /api/legal/documents
 ?period=&kind=&status=&q=&contract_id=&limit=&offset=`, `GET /api/legal/documents/{id}`,
 `GET /legal/documents/{id}.xml` (windows-1251, attachment named by @ИдФайл), `GET /legal/documents/{id}.pdf`
 (served by `document_pages.document_page`: a path segment cannot be an int parameter with a suffix),
@@ -25,10 +26,16 @@ from aquabill.base.errors import Invalid, NotFound
 from aquabill.channels.print.legal_bill_pdf import render_bill
 from aquabill.channels.print.legal_upd_pdf import render_upd
 from aquabill.legal_entities.issue import parties, queries
+from aquabill.legal_entities.issue.intermediate import check_issue_day
 from aquabill.legal_entities.issue.store import cancel_document
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as job_store
-from aquabill.platform.jobs.legal_documents import LEGAL_ISSUE_JOB, job_params, parse_month
+from aquabill.platform.jobs.legal_documents import (
+    LEGAL_INTERMEDIATE_JOB,
+    LEGAL_ISSUE_JOB,
+    job_params,
+    parse_month,
+)
 from aquabill.platform.jobs.service import start_job
 from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.paging import Id, Limit, Offset, Search, page
@@ -44,6 +51,11 @@ class IssueBody(msgspec.Struct):
     period: Annotated[str, msgspec.Meta(max_length=10)]
     issued_on: Annotated[str, msgspec.Meta(max_length=10)] | None = None
     contract_id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None
+
+
+class IntermediateBody(msgspec.Struct):
+    period: Annotated[str, msgspec.Meta(max_length=10)]
+    issued_on: Annotated[str, msgspec.Meta(max_length=10)] | None = None
 
 
 class SignerBody(msgspec.Struct):
@@ -75,6 +87,25 @@ async def issue_documents(ctx: Ctx, data: IssueBody) -> dict[str, Any]:
     """Issue the month's UPD/acts and bills (and UKDs of recalculated closed months) as a background job."""
     period = parse_month(data.period)
     job_id = await start_job(ctx, LEGAL_ISSUE_JOB, job_params(period, parse_day(data.issued_on), data.contract_id))
+    return {"mode": "job", "job": job_store.to_dict(await job_store.get(ctx.conn, job_id))}
+
+
+def intermediate_params(raw_period: str, raw_issued_on: str | None) -> dict[str, Any]:
+    """The job's parameters, checked now (a bad month or day is a 422 here, not a failed job)."""
+    period = parse_month(raw_period)
+    issued_on = check_issue_day(period, parse_day(raw_issued_on))
+    return {"period": period.isoformat(), "issued_on": issued_on.isoformat()}
+
+
+async def start_intermediate(ctx: Ctx, raw_period: str, raw_issued_on: str | None) -> UUID:
+    return await start_job(ctx, LEGAL_INTERMEDIATE_JOB, intermediate_params(raw_period, raw_issued_on))
+
+
+@post("/api/legal/documents/intermediate", dependencies=DEPS, guards=EDIT, tags=TAGS, status_code=202)
+async def issue_intermediate_bills(ctx: Ctx, data: IntermediateBody) -> dict[str, Any]:
+    """Issue the bills of the month's intermediate payments (the contracts' payment terms) as a background job:
+    each part's share of the previous month's UPD/act amount, due by its day of the month."""
+    job_id = await start_intermediate(ctx, data.period, data.issued_on)
     return {"mode": "job", "job": job_store.to_dict(await job_store.get(ctx.conn, job_id))}
 
 
@@ -140,4 +171,4 @@ async def put_signer(ctx: Ctx, data: SignerBody) -> dict[str, str]:
     return await parties.save_signer(ctx.conn, msgspec.structs.asdict(data))
 
 
-ROUTES = [issue_documents, issue_job, get_signer, put_signer, list_documents, get_document, cancel]
+ROUTES = [issue_documents, issue_intermediate_bills, issue_job, get_signer, put_signer, list_documents, get_document, cancel]

@@ -1,6 +1,7 @@
 """The documents' pages (resource "legal"): `/legal/documents` — filters (month, kind, status, number /
 counterparty / INN), paging, «Выставить за месяц» (starts the job `legal.issue`; the page then shows its live
-progress over the tab's WebSocket, polling while the socket is down); the card `/legal/documents/{id}` —
+progress over the tab's WebSocket, polling while the socket is down), «Счета на промежуточные платежи» (starts the
+job `legal.intermediate`, shown the same way with its result); the card `/legal/documents/{id}` —
 parties, lines, totals, links to the XML and the PDF, the corrected / correcting documents, the EDO status
 block (L4's partial, included when present) and the cancel form; `/legal/documents/{id}.xml` and `.pdf` (one
 handler: a path segment cannot be an int parameter with a suffix); the contract card's section «Документы»
@@ -23,7 +24,12 @@ from aquabill.legal_entities.issue import queries
 from aquabill.legal_entities.issue.store import cancel_document
 from aquabill.platform.auth.permissions import requires
 from aquabill.platform.jobs import store as job_store
-from aquabill.platform.jobs.legal_documents import LEGAL_ISSUE_JOB, job_params, parse_month
+from aquabill.platform.jobs.legal_documents import (
+    LEGAL_INTERMEDIATE_JOB,
+    LEGAL_ISSUE_JOB,
+    job_params,
+    parse_month,
+)
 from aquabill.platform.jobs.service import start_job
 from aquabill.platform.web.context import DEPS, Ctx
 from aquabill.platform.web.forms import FORM, attempt
@@ -34,10 +40,12 @@ from aquabill.platform.web.legal_entities.document_api import (
     document_pdf,
     document_xml,
     parse_day,
+    start_intermediate,
 )
 from aquabill.platform.web.paging import INT4_MAX, Id, Offset, Search
 
 VIEW, EDIT = [requires("legal", "view")], [requires("legal", "edit")]
+JOB_KINDS = (LEGAL_ISSUE_JOB, LEGAL_INTERMEDIATE_JOB)  # the jobs whose progress and result the list shows
 LIST_PAGE = 30
 CARD_DOCUMENTS = 12  # the contract card's section; the rest through the list
 JobQuery = Annotated[str, Parameter(max_length=36, description="Задание выставления")]
@@ -45,6 +53,11 @@ Notice = Annotated[str, Parameter(max_length=200, description="Сообщени�
 
 
 class IssueForm(msgspec.Struct):
+    period: str = ""
+    issued_on: str = ""
+
+
+class IntermediateForm(msgspec.Struct):
     period: str = ""
     issued_on: str = ""
 
@@ -63,6 +76,7 @@ def _month(raw: str) -> str:
 
 async def _list(ctx: Ctx, *, period: str = "", kind: str = "", status: str = "", q: str = "", offset: int = 0,
                 job: dict | None = None, message: str = "", form: IssueForm | None = None,
+                intermediate_message: str = "", intermediate_form: IntermediateForm | None = None,
                 status_code: int = 200) -> Template:
     month = _month(period)
     kind_value = kind if kind in queries.KINDS else ""
@@ -73,7 +87,8 @@ async def _list(ctx: Ctx, *, period: str = "", kind: str = "", status: str = "",
     return Template("legal_entities/documents.html", status_code=status_code, context=page_context(
         ctx, items=items, total=total, period=month, kind=kind_value, status=status_value, q=q, offset=offset,
         limit=LIST_PAGE, document_kinds=queries.KINDS, document_statuses=queries.STATUSES, job=job,
-        message=message, form=form or IssueForm(period=month)))
+        message=message, form=form or IssueForm(period=month), intermediate_message=intermediate_message,
+        intermediate_form=intermediate_form or IntermediateForm(period=month)))
 
 
 @get("/legal/documents", dependencies=DEPS, guards=VIEW, include_in_schema=False)
@@ -85,7 +100,7 @@ async def documents_page(ctx: Ctx, period: MonthQuery = "", kind: Filter = "", s
             row = await job_store.get(ctx.conn, UUID(job))
         except ValueError:
             row = None
-        running = job_store.to_dict(row) if row is not None and row.kind == LEGAL_ISSUE_JOB else None
+        running = job_store.to_dict(row) if row is not None and row.kind in JOB_KINDS else None
     return await _list(ctx, period=period, kind=kind, status=status, q=q, offset=offset, job=running)
 
 
@@ -97,6 +112,16 @@ async def issue_submit(ctx: Ctx, data: Annotated[IssueForm, FORM]) -> Template |
     if tried.refused:
         return await _list(ctx, message=tried.message, form=data, status_code=422)
     return Redirect(path=f"/legal/documents?period={period:%Y-%m}&job={job_id}", status_code=303)
+
+
+@post("/legal/documents/intermediate", dependencies=DEPS, guards=EDIT, include_in_schema=False, status_code=200)
+async def intermediate_submit(ctx: Ctx, data: Annotated[IntermediateForm, FORM]) -> Template | Redirect:
+    async with attempt(ctx) as tried:
+        period = parse_month(data.period)
+        job_id = await start_intermediate(ctx, data.period, data.issued_on.strip() or None)
+    if tried.refused:
+        return await _list(ctx, intermediate_message=tried.message, intermediate_form=data, status_code=422)
+    return Redirect(path=f"/legal/documents?period={period:%Y-%m}&job={job_id}#intermediate", status_code=303)
 
 
 async def _card(ctx: Ctx, document_id: int, *, notice: str = "", error: str = "", form: CancelForm | None = None,
@@ -143,4 +168,4 @@ async def contract_documents(ctx: Ctx, contract_id: Id) -> Template:
                     context=page_context(ctx, items=items, total=total, number=number))
 
 
-ROUTES = [documents_page, issue_submit, document_page, cancel_submit, contract_documents]
+ROUTES = [documents_page, issue_submit, intermediate_submit, document_page, cancel_submit, contract_documents]

@@ -4,23 +4,13 @@ tenant's page."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import text
 
-from tests.integration.billing_core.api_helpers import Api, close_period, login_cookie
+from tests.integration.billing_core.api_helpers import close_period, login_cookie, wait_job
 from tests.integration.legal_entities.penalties.penalty_data import document, org_contract, pay
-
-
-async def wait_job(api: Api, job_id: str) -> dict:
-    async with asyncio.timeout(60):
-        while True:
-            job = await api.ok("get", f"/api/jobs/{job_id}")
-            if job["status"] in ("done", "failed"):
-                return job
-            await asyncio.sleep(0.1)
 
 
 async def test_accrual_job_breakdown_and_month(api, tx, worker):
