@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.serialization import pkcs7
 from sqlalchemy import text
 
@@ -21,6 +22,23 @@ def statuses(row: dict) -> list[str]:
 
 def of_document(diadoc, doc: dict) -> list:
     return [m for m in diadoc.messages.values() if m.content == doc["xml"]]
+
+
+@pytest.fixture(autouse=True)
+async def no_send_job_running(tx):
+    """No EDO job of an earlier test runs beside this test's own passes: the send jobs an earlier «Отправить» started
+    and a worker has not taken yet are finished unrun, and one a worker is running is waited for (under load the
+    session's worker may run one late: its pass would take this test's queued message and its scripted failures)."""
+    async with asyncio.timeout(60):
+        while True:
+            async with tx() as conn:
+                await conn.execute(text("UPDATE jobs SET status = 'done', finished_at = now() "
+                                        "WHERE kind LIKE 'edo.%' AND status = 'queued'"))
+                running = (await conn.execute(text(
+                    "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind LIKE 'edo.%' AND status = 'running')"))).scalar()
+            if not running:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def queue(tx, doc) -> None:
