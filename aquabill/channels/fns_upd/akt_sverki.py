@@ -31,7 +31,7 @@ from lxml import etree
 
 from aquabill.base.errors import Invalid
 from aquabill.channels.fns_upd.checks import Problem
-from aquabill.channels.fns_upd.validate import shipped_schema, xsd_problem  # libxml2 errors in Russian
+from aquabill.channels.fns_upd.validate import parse_checked, shipped_schema  # libxml2 errors in Russian
 
 SCHEMA_FILE = "ON_AKTSVEROTP_1_972_01_05_01_01.xsd"
 PREFIX = "ON_AKTSVEROTP"
@@ -150,13 +150,9 @@ def schema() -> etree.XMLSchema:
 
 
 def validate_akt(content: bytes, file_name: str | None = None) -> list[Problem]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        return [Problem(f"строка {exc.lineno}", f"файл не является корректным XML: {exc.msg}")]
-    xsd = schema()
-    problems = [] if xsd.validate(root) else [xsd_problem(e) for e in xsd.error_log]
+    root, problems = parse_checked(content, schema())
+    if root is None:
+        return problems
     fid = root.get("ИдФайл", "")
     if not _FILE_ID.match(fid):
         problems.append(Problem("/Файл/@ИдФайл", f"идентификатор файла «{fid}» не соответствует шаблону "

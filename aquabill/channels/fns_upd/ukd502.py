@@ -38,7 +38,7 @@ from aquabill.channels.fns_upd.checks502 import PREFIX, run_checks502
 from aquabill.channels.fns_upd.naming import NO_FLAGS, check_participant
 from aquabill.channels.fns_upd.ukd_parts import line_amounts, totals
 from aquabill.channels.fns_upd.upd import PROGRAM, _date, _fio, _num, _party, _sub, serialize
-from aquabill.channels.fns_upd.validate import shipped_schema, xsd_problem
+from aquabill.channels.fns_upd.validate import parse_checked, shipped_schema
 from aquabill.legal_entities.issue.ukd import Correction, CorrLine
 
 SCHEMA_FILE = "ON_NKORSCHFDOPPR_1_996_03_05_02_01.xsd"
@@ -114,14 +114,8 @@ def _line(table: etree._Element, line: CorrLine) -> None:
 def validate_ukd502(content: bytes, file_name: str | None = None) -> list[Problem]:
     """Every problem of the file (empty when valid): the XSD, then `checks502`. `file_name`, when given, must
     equal @ИдФайл (with or without `.xml`)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        return [Problem(f"строка {exc.lineno}", f"файл не является корректным XML: {exc.msg}")]
-    xsd = schema()
-    problems = [] if xsd.validate(root) else [xsd_problem(entry) for entry in xsd.error_log]
-    return problems + run_checks502(root, file_name)
+    root, problems = parse_checked(content, schema())
+    return problems if root is None else problems + run_checks502(root, file_name)
 
 
 def ensure_valid_ukd502(content: bytes, file_name: str | None = None) -> None:

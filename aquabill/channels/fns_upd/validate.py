@@ -59,6 +59,17 @@ def validate(content: bytes, file_name: str | None = None) -> list[Problem]:
     return validate_tree(root, file_name)
 
 
+def parse_checked(content: bytes, xsd: etree.XMLSchema) -> tuple[etree._Element | None, list[Problem]]:
+    """The file parsed safely (no entities, no network) and its problems against `xsd`; (None, [why]) when the
+    content is not XML at all."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem(f"строка {exc.lineno}", f"файл не является корректным XML: {exc.msg}")]
+    return root, ([] if xsd.validate(root) else [xsd_problem(entry) for entry in xsd.error_log])
+
+
 def validate_tree(root: etree._Element, file_name: str | None = None) -> list[Problem]:
     """`validate` of a parsed (or just built) document."""
     problems: list[Problem] = []
