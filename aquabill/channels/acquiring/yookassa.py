@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from aquabill.channels.json_client import JsonApiClient
 from aquabill.subscribers.acquirer import (
     AcquirerRefused,
     AcquirerUnknown,
@@ -175,28 +176,17 @@ def parse_notification(body: bytes) -> tuple[str, str, str]:
     return str(event), EVENTS[str(event)], obj["id"]
 
 
-class YooKassa:
+class YooKassa(JsonApiClient):
     """`async with YooKassa(api_url, shop_id, secret) as acquirer: …` — one HTTP client per use."""
 
     def __init__(self, api_url: str, shop_id: str, secret: str, *, timeout: float = 15.0, retries: int = 2,
                  backoff: float = 0.3, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.api_url, self.shop_id, self._secret = api_url.rstrip("/") + "/", shop_id, secret
         self.timeout, self.retries, self.backoff, self.transport = timeout, retries, backoff, transport
-        self._client: httpx.AsyncClient | None = None
+        self.auth = httpx.BasicAuth(shop_id, secret)
 
     def __repr__(self) -> str:
         return f"YooKassa({self.api_url!r}, shop_id={self.shop_id!r})"
-
-    async def __aenter__(self) -> YooKassa:
-        self._client = httpx.AsyncClient(base_url=self.api_url, auth=httpx.BasicAuth(self.shop_id, self._secret),
-                                         timeout=self.timeout, transport=self.transport,
-                                         headers={"Accept": "application/json"})
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def _call(self, method: str, path: str, *, key: str | None = None, body: dict[str, Any] | None = None) -> Any:
         """The answer's JSON; the request repeated as it was (same key) while the result is unknown."""
