@@ -43,8 +43,9 @@ async def demo(make_tenant):
     return await make_tenant(seed=town(120))
 
 
-# the SLA timers (an arq cron of the session's worker) add these on their own schedule, whoever seeded
-TIMER_EVENTS = "WHERE kind NOT IN ('overdue', 'escalated')"
+# the SLA timers (an arq cron of the session's worker, `process_timers`) add these on their own schedule, at the
+# real clock's now, whichever tenant was seeded: silent assignees replaced, overdue phases marked and escalated
+TIMER_EVENTS = "WHERE kind NOT IN ('overdue', 'escalated', 'no_reaction', 'reassigned')"
 
 
 async def counts(core, handle) -> dict[str, int]:
