@@ -5,6 +5,9 @@ Deterministic for a given `today` and seed (dates are relative to `today`: the c
 period, the twelve before it are closed). Sizeable tables are written with one statement each (`unnest`
 of arrays, or INSERT … SELECT); readings go through `record_readings` like an import.
 
+Every tariff and norm cites an invented act of an imaginary region, marked «(демо)» (`tariff_basis`, NORM_BASIS);
+a demo tenant seeded before the basis existed gets them from `cite_bases` at its next start.
+
 Modelled town: apartment blocks (improvement `full`) have cold water and sewage; private houses
 (`no_sewage`) have cold water only, so sewage is not connected by default here but per account of the
 blocks (`account_services`). About 70 % of accounts have a cold-water meter (a few with the verification
@@ -35,9 +38,13 @@ VERIFICATION_YEARS = 6  # cold-water meters
 TARIFFS = {"cold_water": ["45.12", "48.73", "53.12", "57.37"],
            "sewage": ["38.47", "41.55", "45.29", "48.91"]}
 YEARLY_RISE = Decimal("1.07")  # after the listed values, should the demo run in a later year
-# m³ per person per month (common_cold: per m² of common area) by the house's improvement
+# m³ per person per month (common_cold: per m² of common area) by the house's improvement, from 01.01.2017
 NORMS = [("cold_water", "full", "4.85"), ("cold_water", "no_sewage", "2.92"), ("sewage", "full", "8.09"),
          ("common_cold", "full", "0.03")]
+NORMS_FROM = date(2017, 1, 1)
+# the acts that set them: invented (an imaginary region), marked so
+NORM_BASIS = "Постановление Правительства Энской области от 15.12.2016 № 512-п (демо)"
+TARIFF_BASIS = "Приказ Управления по тарифам Энской области от {signed:%d.%m.%Y} № {number}-вк (демо)"
 FIRST_NAMES_M = ["Александр", "Сергей", "Дмитрий", "Андрей", "Алексей", "Иван", "Михаил", "Николай", "Егор"]
 FIRST_NAMES_F = ["Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Анна", "Мария", "Полина"]
 PATRONYMICS = ["Александров", "Сергеев", "Иванов", "Петров", "Николаев", "Викторов", "Юрьев"]
@@ -49,19 +56,49 @@ def _months_back(period: Period, n: int) -> Period:
     return period
 
 
-def tariff_rows(today: date) -> list[tuple[str, str, date]]:
-    """(service, price, valid_from): the listed values from 2024, then +7 % each 1 July up to today."""
+def tariff_rows(today: date) -> list[tuple[str, str, Decimal, date]]:
+    """(service, group, price, valid_from): the population's listed values from 2024, then +7 % each 1 July up to
+    today."""
     rows = []
     for service, prices in TARIFFS.items():
         price = Decimal(prices[0])
-        rows.append((service, prices[0], date(2024, 1, 1)))
+        rows.append((service, "population", price, date(2024, 1, 1)))
         for year in range(2024, max(2024 + len(prices) - 1, today.year + 1)):
             i = year - 2024 + 1
             price = Decimal(prices[i]) if i < len(prices) else (price * YEARLY_RISE).quantize(Decimal("0.01"))
-            rows.append((service, str(price), date(year, 7, 1)))
+            rows.append((service, "population", price, date(year, 7, 1)))
     # water for common property is priced as cold water
-    rows += [("common_cold", value, valid_from) for code, value, valid_from in list(rows) if code == "cold_water"]
+    rows += [("common_cold", group, value, valid_from) for code, group, value, valid_from in list(rows)
+             if code == "cold_water"]
     return rows
+
+
+def tariff_basis(valid_from: date) -> str:
+    """The invented order that set the tariffs of every group from `valid_from` (signed six weeks before it)."""
+    signed = valid_from - timedelta(days=42)
+    return TARIFF_BASIS.format(signed=signed, number=signed.month * 3 + signed.year % 100)
+
+
+async def cite_bases(conn: AsyncConnection, tariffs: list[tuple[str, str, Decimal, date]]) -> int:
+    """The demo's own rows still without a basis (a demo tenant seeded before t0036) get their invented acts: the
+    `tariffs` listed (service, group, price, valid_from) as they were seeded, and the norms of NORMS. A row changed
+    since, or with a basis, is left as it is; returns how many rows got one."""
+    cited = await conn.execute(text(
+        "UPDATE tariffs t SET basis = x.basis FROM unnest(CAST(:code AS text[]), CAST(:grp AS text[]), "
+        "CAST(:price AS numeric[]), CAST(:valid_from AS date[]), CAST(:basis AS text[])) "
+        "AS x(code, grp, price, valid_from, basis) JOIN services s ON s.code = x.code "
+        "WHERE t.service_id = s.id AND t.tariff_group = x.grp AND t.valid_from = x.valid_from AND t.price = x.price "
+        "AND t.basis = ''"),
+        {"code": [r[0] for r in tariffs], "grp": [r[1] for r in tariffs], "price": [r[2] for r in tariffs],
+         "valid_from": [r[3] for r in tariffs], "basis": [tariff_basis(r[3]) for r in tariffs]})
+    norms = await conn.execute(text(
+        "UPDATE norms n SET basis = :basis FROM unnest(CAST(:code AS text[]), CAST(:improvement AS text[]), "
+        "CAST(:volume AS numeric[])) AS x(code, improvement, volume) JOIN services s ON s.code = x.code "
+        "WHERE n.service_id = s.id AND n.improvement = x.improvement AND n.volume = x.volume "
+        "AND n.valid_from = :valid_from AND n.basis = ''"),
+        {"code": [n[0] for n in NORMS], "improvement": [n[1] for n in NORMS],
+         "volume": [Decimal(n[2]) for n in NORMS], "valid_from": NORMS_FROM, "basis": NORM_BASIS})
+    return cited.rowcount + norms.rowcount
 
 
 def _surname(holder: str) -> str:
@@ -139,15 +176,20 @@ async def seed_billing(conn: AsyncConnection, *, today: date | None = None, seed
 
 async def _reference_data(conn: AsyncConnection, today: date) -> None:
     rows = tariff_rows(today)
-    await _unnest(conn, "INSERT INTO tariffs(service_id, price, valid_from) SELECT s.id, x.price, x.valid_from "
-                        "FROM {unnest} AS x(code, price, valid_from) JOIN services s ON s.code = x.code", {
-                            "code": ("text", [r[0] for r in rows]), "price": ("numeric", [Decimal(r[1]) for r in rows]),
-                            "valid_from": ("date", [r[2] for r in rows])})
-    await _unnest(conn, "INSERT INTO norms(service_id, improvement, volume, valid_from) "
-                        "SELECT s.id, x.improvement, x.volume, DATE '2017-01-01' "
-                        "FROM {unnest} AS x(code, improvement, volume) JOIN services s ON s.code = x.code", {
+    await _unnest(conn, "INSERT INTO tariffs(service_id, tariff_group, price, valid_from, basis) "
+                        "SELECT s.id, x.grp, x.price, x.valid_from, x.basis "
+                        "FROM {unnest} AS x(code, grp, price, valid_from, basis) JOIN services s ON s.code = x.code", {
+                            "code": ("text", [r[0] for r in rows]), "grp": ("text", [r[1] for r in rows]),
+                            "price": ("numeric", [r[2] for r in rows]), "valid_from": ("date", [r[3] for r in rows]),
+                            "basis": ("text", [tariff_basis(r[3]) for r in rows])})
+    await _unnest(conn, "INSERT INTO norms(service_id, improvement, volume, valid_from, basis) "
+                        "SELECT s.id, x.improvement, x.volume, x.valid_from, x.basis "
+                        "FROM {unnest} AS x(code, improvement, volume, valid_from, basis) "
+                        "JOIN services s ON s.code = x.code", {
                             "code": ("text", [n[0] for n in NORMS]), "improvement": ("text", [n[1] for n in NORMS]),
-                            "volume": ("numeric", [Decimal(n[2]) for n in NORMS])})
+                            "volume": ("numeric", [Decimal(n[2]) for n in NORMS]),
+                            "valid_from": ("date", [NORMS_FROM] * len(NORMS)),
+                            "basis": ("text", [NORM_BASIS] * len(NORMS))})
 
 
 async def _residents(conn: AsyncConnection, rng: random.Random, accounts, today: date) -> dict[int, int]:

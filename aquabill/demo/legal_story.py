@@ -33,13 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import DomainError
 from aquabill.billing_core.periods import Period
+from aquabill.demo.billing import tariff_basis
 
 log = logging.getLogger(__name__)
 
 CLOSED_MONTHS = 3  # closed months billed before the current one (as demo/billing.py's BILLED_CLOSED_MONTHS)
 YEARLY_RISE = Decimal("1.07")  # after the listed values, as demo/billing.py
 # ₽ per m³ WITHOUT VAT (tariff_groups 'other' and 'budget' are set without VAT), from 1 January 2024, then from
-# 1 July of each year (the yearly indexation, as the population's tariffs in demo/billing.py). Invented values.
+# 1 July of each year (the yearly indexation, as the population's tariffs in demo/billing.py). Invented values, set
+# by the same invented orders as the population's (`billing.tariff_basis`: one order sets every group's tariffs).
 TARIFFS = {("cold_water", "other"): ("54.20", "58.10", "63.40", "68.50"),
            ("sewage", "other"): ("44.60", "47.90", "52.30", "56.40"),
            ("cold_water", "budget"): ("50.10", "53.70", "58.60", "63.30"),
@@ -166,12 +168,13 @@ async def _open(conn: AsyncConnection, period: Period) -> bool:
 async def _tariffs(conn: AsyncConnection, today: date) -> int:
     rows = tariff_rows(today)
     result = await conn.execute(text(
-        "INSERT INTO tariffs(service_id, tariff_group, price, valid_from) SELECT s.id, x.grp, x.price, x.valid_from "
+        "INSERT INTO tariffs(service_id, tariff_group, price, valid_from, basis) "
+        "SELECT s.id, x.grp, x.price, x.valid_from, x.basis "
         "FROM unnest(CAST(:code AS text[]), CAST(:grp AS text[]), CAST(:price AS numeric[]), "
-        "CAST(:valid_from AS date[])) AS x(code, grp, price, valid_from) JOIN services s ON s.code = x.code "
-        "ON CONFLICT (service_id, tariff_group, valid_from) DO NOTHING"),
+        "CAST(:valid_from AS date[]), CAST(:basis AS text[])) AS x(code, grp, price, valid_from, basis) "
+        "JOIN services s ON s.code = x.code ON CONFLICT (service_id, tariff_group, valid_from) DO NOTHING"),
         {"code": [r[0] for r in rows], "grp": [r[1] for r in rows], "price": [r[2] for r in rows],
-         "valid_from": [r[3] for r in rows]})
+         "valid_from": [r[3] for r in rows], "basis": [tariff_basis(r[3]) for r in rows]})
     return result.rowcount
 
 

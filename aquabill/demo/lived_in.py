@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aquabill.demo import billing, legal_story
 from aquabill.demo.appeals import MOSCOW, seed_appeals
 from aquabill.demo.cash import seed_cash
 from aquabill.demo.legal_story import seed_legal_story
@@ -41,4 +42,6 @@ async def seed_lived_in(conn: AsyncConnection, *, now: datetime) -> dict[str, in
     seeded["cash_receipts"] = (await seed_cash(conn, now=now))["receipts"]  # a cash point with past shifts
     await seed_organisations(conn, today=today)  # legal entities: counterparties with contracts, points, meters
     await seed_legal_story(conn, today=today)  # their last months: charges, documents, bank statements, penalties
+    # every seeded tariff and norm cites its (invented) act, also in a demo tenant seeded before t0036
+    seeded["bases"] = await billing.cite_bases(conn, [*billing.tariff_rows(today), *legal_story.tariff_rows(today)])
     return seeded

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.base.errors import Invalid
 from aquabill.billing_core.periods_guard import ensure_open
-from aquabill.billing_core.reference.dated import check_number
+from aquabill.billing_core.reference.dated import check_basis, check_number
 from aquabill.billing_core.reference.services import SERVICE_KINDS
 
 
@@ -104,6 +104,7 @@ async def set_override(conn: AsyncConnection, *, service_kind: str, value: Decim
         raise Invalid("Неизвестный вид услуги; допустимые: " + ", ".join(SERVICE_KINDS), field="service_kind")
     value = check_number(value, field="value", label="Коэффициент", scale=3, maximum=Decimal(1000),
                          minimum=Decimal(1))
+    basis = check_basis(basis)
     await ensure_open(conn, valid_from, what=f"коэффициент с {valid_from:%d.%m.%Y}", field="valid_from")
     row = (await conn.execute(text("""
         INSERT INTO coefficients AS c (service_kind, value, valid_from, source, basis)
@@ -111,6 +112,6 @@ async def set_override(conn: AsyncConnection, *, service_kind: str, value: Decim
         ON CONFLICT (service_kind, valid_from, source) DO UPDATE SET value = EXCLUDED.value, basis = EXCLUDED.basis
           WHERE (c.value, c.basis) IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.basis)
         RETURNING id, (xmax = 0) AS inserted"""),
-        {"k": service_kind, "v": value, "d": valid_from, "b": (basis or "").strip()})).first()
+        {"k": service_kind, "v": value, "d": valid_from, "b": basis})).first()
     status = "unchanged" if row is None else "inserted" if row.inserted else "corrected"
     return {"status": status, "item": (await list_coefficients(conn, service_kind, on=valid_from))[0]}

@@ -1,9 +1,9 @@
 """Dated reference values (tariffs, norms): one row per service × key × start date.
 
 A new value from a date adds a row; earlier rows are never overwritten, so the history stays whole
-(each row is valid until the day before the next one of its series starts). Sending another value for
-an existing start date corrects that row (the audit log keeps the old value); the same value again
-changes nothing.
+(each row is valid until the day before the next one of its series starts). Sending another value or
+basis for an existing start date corrects that row (the audit log keeps the old one); the same value and
+basis again change nothing. The basis is the act that set the value (decree, order and its number, t0036).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class DatedKind:
     maximum: Decimal  # exclusive
 
 
+BASIS_LIMIT = 500
+
+
 def check_number(value: Decimal, *, field: str, label: str, scale: int, maximum: Decimal,
                  minimum: Decimal = Decimal(0)) -> Decimal:
     """A finite decimal in [minimum, maximum) with at most `scale` decimal places."""
@@ -56,10 +59,18 @@ def check_key(kind: DatedKind, key: str) -> str:
     return key
 
 
+def check_basis(basis: str | None) -> str:
+    """The act that set a value («Приказ … от 28.11.2025 № 123-вк»), trimmed; may be empty."""
+    basis = (basis or "").strip()
+    if len(basis) > BASIS_LIMIT:
+        raise Invalid(f"Основание: не более {BASIS_LIMIT} знаков", field="basis")
+    return basis
+
+
 def _row(kind: DatedKind, r) -> dict[str, Any]:
     return {"id": r.id, "service_id": r.service_id, "service_code": r.service_code,
             "service_name": r.service_name, kind.key_field: r.key, kind.value: r.value,
-            "valid_from": r.valid_from, "valid_to": r.valid_to, "current": r.current}
+            "valid_from": r.valid_from, "valid_to": r.valid_to, "current": r.current, "basis": r.basis}
 
 
 async def list_dated(conn: AsyncConnection, kind: DatedKind, *, service_id: int | None = None,
@@ -75,11 +86,12 @@ async def list_dated(conn: AsyncConnection, kind: DatedKind, *, service_id: int 
         where.append("h.key = :key")
         params["key"] = key
     if q.strip():
-        where.append("(lower(h.key) LIKE :like OR lower(s.name) LIKE :like OR lower(s.code) LIKE :like)")
+        where.append("(lower(h.key) LIKE :like OR lower(s.name) LIKE :like OR lower(s.code) LIKE :like "
+                     "OR lower(h.basis) LIKE :like)")
         params["like"] = f"%{q.strip().lower()}%"
     cond = " AND ".join(where)
     history = f"""
-        SELECT t.id, t.service_id, t.{kind.key} AS key, t.{kind.value} AS value, t.valid_from,
+        SELECT t.id, t.service_id, t.{kind.key} AS key, t.{kind.value} AS value, t.valid_from, t.basis,
                lead(t.valid_from) OVER w - 1 AS valid_to
         FROM {kind.table} t WINDOW w AS (PARTITION BY t.service_id, t.{kind.key} ORDER BY t.valid_from)"""
     body = f"FROM ({history}) h JOIN services s ON s.id = h.service_id WHERE {cond}"
@@ -92,8 +104,8 @@ async def list_dated(conn: AsyncConnection, kind: DatedKind, *, service_id: int 
 
 
 async def set_dated(conn: AsyncConnection, kind: DatedKind, *, service_id: int, key: str, value: Decimal,
-                    valid_from: date) -> dict[str, Any]:
-    """Add a value from `valid_from` (or correct the value of that same start date).
+                    valid_from: date, basis: str = "") -> dict[str, Any]:
+    """Add a value from `valid_from` (or correct the value and/or basis of that same start date).
 
     Returns {"status": "inserted" | "corrected" | "unchanged", "item": the row with its validity}.
     """
@@ -101,14 +113,16 @@ async def set_dated(conn: AsyncConnection, kind: DatedKind, *, service_id: int, 
     key = check_key(kind, key)
     value = check_number(value, field=kind.value, label=kind.value_label, scale=kind.scale,
                          maximum=kind.maximum)
+    basis = check_basis(basis)
     await ensure_open(conn, valid_from, what=f"{kind.what} с {valid_from:%d.%m.%Y}", field="valid_from")
     row = (await conn.execute(text(f"""
-        INSERT INTO {kind.table} AS t (service_id, {kind.key}, {kind.value}, valid_from)
-        VALUES (:service_id, :key, :value, :valid_from)
-        ON CONFLICT (service_id, {kind.key}, valid_from) DO UPDATE SET {kind.value} = EXCLUDED.{kind.value}
-          WHERE t.{kind.value} IS DISTINCT FROM EXCLUDED.{kind.value}
+        INSERT INTO {kind.table} AS t (service_id, {kind.key}, {kind.value}, valid_from, basis)
+        VALUES (:service_id, :key, :value, :valid_from, :basis)
+        ON CONFLICT (service_id, {kind.key}, valid_from)
+          DO UPDATE SET {kind.value} = EXCLUDED.{kind.value}, basis = EXCLUDED.basis
+          WHERE (t.{kind.value}, t.basis) IS DISTINCT FROM (EXCLUDED.{kind.value}, EXCLUDED.basis)
         RETURNING id, (xmax = 0) AS inserted"""),
-        {"service_id": service_id, "key": key, "value": value, "valid_from": valid_from})).first()
+        {"service_id": service_id, "key": key, "value": value, "valid_from": valid_from, "basis": basis})).first()
     status = "unchanged" if row is None else "inserted" if row.inserted else "corrected"
     items, _ = await list_dated(conn, kind, service_id=service_id, key=key, on=valid_from, limit=500)
     item = next(i for i in items if i["valid_from"] == valid_from)

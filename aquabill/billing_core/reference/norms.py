@@ -1,4 +1,5 @@
-"""Consumption norms: m³ per person per month (per m² for common property) by improvement category."""
+"""Consumption norms: m³ per person per month (per m² for common property) by improvement category, dated, with
+the act that set them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aquabill.billing_core.reference.dated import DatedKind, list_dated, set_dated
@@ -23,6 +25,11 @@ async def list_norms(conn: AsyncConnection, *, service_id: int | None = None, im
 
 
 async def set_norm(conn: AsyncConnection, *, service_id: int, improvement: str, volume: Decimal,
-                   valid_from: date) -> dict[str, Any]:
+                   valid_from: date, basis: str = "") -> dict[str, Any]:
     return await set_dated(conn, NORMS, service_id=service_id, key=improvement, value=volume,
-                           valid_from=valid_from)
+                           valid_from=valid_from, basis=basis)
+
+
+async def improvements(conn: AsyncConnection) -> list[str]:
+    """The improvement categories norms are set for (codes, e.g. full, no_sewage)."""
+    return list((await conn.execute(text("SELECT DISTINCT improvement FROM norms ORDER BY 1"))).scalars())

@@ -193,9 +193,10 @@ async def _summary(conn: AsyncConnection, account_id: int, period: Period, now: 
         "SELECT s.code AS service_code, c.method, c.volume, c.tariff, c.amount, c.corrects_period "
         "FROM charges c JOIN services s ON s.id = c.service_id WHERE c.account_id = :a AND c.period = :p"),
         {"a": account_id, "p": period.prev().first_day})]
-    tariff_dates = {(r.code, r.price): r.valid_from for r in await conn.execute(text(
-        "SELECT s.code, t.price, max(t.valid_from) AS valid_from FROM tariffs t JOIN services s ON s.id = t.service_id "
-        "WHERE t.valid_from <= :d GROUP BY 1, 2"), {"d": period.last_day})}
+    tariff_dates = {(r.code, r.price): (r.valid_from, r.basis) for r in await conn.execute(text(
+        "SELECT DISTINCT ON (s.code, t.price) s.code, t.price, t.valid_from, t.basis FROM tariffs t "
+        "JOIN services s ON s.id = t.service_id WHERE t.valid_from <= :d "
+        "ORDER BY s.code, t.price, t.valid_from DESC, t.basis DESC"), {"d": period.last_day})}
     return explain_answer.summary(number or "", period, now, prev_rows, tariff_dates)
 
 

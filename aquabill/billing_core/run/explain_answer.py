@@ -1,6 +1,7 @@
 """The short answer to "why is my bill like this" (pure): the month's total against the previous month, then for
 each service what it was charged by and what changed (tariff, volume, method), the recalculations and other
-lines — from the charges' own explanations (explain.py). For an operator to read out and for a messenger."""
+lines — from the charges' own explanations (explain.py). For an operator to read out and for a messenger. A changed
+tariff is named with its start date and the act that set it (`tariff_dates`: (service, price) → (date, basis))."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _reason(e: Explained) -> str:
 
 
 def _service(code: str, rows: list[Explained], prev: list[dict[str, Any]], prev_period: Period,
-             tariff_dates: dict[tuple[str, Decimal], date]) -> str:
+             tariff_dates: dict[tuple[str, Decimal], tuple[date, str]]) -> str:
     amount = sum((e.amount for e in rows), Decimal(0))
     main = max(rows, key=lambda e: e.amount)
     methods = ", ".join(dict.fromkeys(_HOW.get(e.method, e.method) for e in rows))
@@ -58,9 +59,10 @@ def _service(code: str, rows: list[Explained], prev: list[dict[str, Any]], prev_
         old = max(computed_prev, key=lambda r: r["amount"])
         old_tariff = Decimal(old["tariff"])
         if old_tariff and main.tariff and old_tariff != main.tariff:
-            since = tariff_dates.get((code, main.tariff))
+            since, basis = tariff_dates.get((code, main.tariff), (None, ""))
             text += (f" Тариф {'вырос' if main.tariff > old_tariff else 'снизился'} с {price(old_tariff)} до "
-                     f"{price(main.tariff)}" + (f" с {day(since)}" if since else "") + ".")
+                     f"{price(main.tariff)}" + (f" с {day(since)}" if since else "")
+                     + (f" ({basis})" if since and basis else "") + ".")
         old_volume = sum((Decimal(r["volume"]) for r in computed_prev), Decimal(0))
         if old_volume and volume and abs(volume - old_volume) >= old_volume / 10:
             text += f" Объём {m3(volume)} против {m3(old_volume)} месяцем раньше."
@@ -77,7 +79,7 @@ def _months(months: list[Period]) -> str:
 
 
 def summary(number: str, period: Period, now: list[Explained], prev_rows: list[dict[str, Any]],
-            tariff_dates: dict[tuple[str, Decimal], date]) -> str:
+            tariff_dates: dict[tuple[str, Decimal], tuple[date, str]]) -> str:
     """The answer, at most LIMIT characters."""
     if not now:
         return f"Лицевой счёт № {number}: за {month(period)} начислений нет."

@@ -86,6 +86,48 @@ async def test_tariff_history_keeps_every_value_and_corrects_the_same_date(api):
     assert r.status_code == 400
 
 
+async def test_tariffs_and_norms_cite_their_basis(api):
+    cold = await service_id(api, "cold_water")
+    order = "Приказ Комитета по тарифам Энской области от 28.11.2025 № 123-вк"
+    made = await api.ok("post", "/api/tariffs", {"service_id": cold, "price": "57.37", "valid_from": "2026-01-01",
+                                                 "basis": f"  {order} "})
+    assert made["status"] == "inserted" and made["item"]["basis"] == order  # trimmed
+    listed = (await api.ok("get", f"/api/tariffs?service_id={cold}"))["items"]
+    assert [(t["price"], t["basis"]) for t in listed] == [("57.3700", order)]
+    assert [t["basis"] for t in (await api.ok("get", "/api/tariffs?q=123-вк"))["items"]] == [order]  # searchable
+
+    # the same date: the same value and basis change nothing, a new basis alone corrects the row
+    same = await api.ok("post", "/api/tariffs", {"service_id": cold, "price": "57.37", "valid_from": "2026-01-01",
+                                                 "basis": order})
+    assert same["status"] == "unchanged"
+    fixed = await api.ok("post", "/api/tariffs", {"service_id": cold, "price": "57.37", "valid_from": "2026-01-01",
+                                                  "basis": order.replace("123", "124")})
+    assert fixed["status"] == "corrected" and fixed["item"]["basis"].endswith("№ 124-вк")
+    assert fixed["item"]["price"] == "57.3700"
+    # without a basis the row keeps none (an older client's request)
+    bare = await api.ok("post", "/api/tariffs", {"service_id": cold, "price": "60", "valid_from": "2026-07-01"})
+    assert bare["item"]["basis"] == ""
+
+    decree = "Постановление Правительства Энской области от 15.12.2016 № 512-п"
+    norm = await api.ok("post", "/api/norms", {"service_id": cold, "improvement": "full", "volume": "4.85",
+                                               "valid_from": "2017-01-01", "basis": decree})
+    assert norm["item"]["basis"] == decree
+    again = await api.ok("post", "/api/norms", {"service_id": cold, "improvement": "full", "volume": "4.9",
+                                                "valid_from": "2017-01-01", "basis": decree})
+    assert again["status"] == "corrected" and (again["item"]["volume"], again["item"]["basis"]) == ("4.9000", decree)
+    assert (await api.ok("get", "/api/norms?improvement=full"))["items"][0]["basis"] == decree
+
+    for url, body in (("/api/tariffs", {"service_id": cold, "price": "1", "valid_from": "2026-02-01"}),
+                      ("/api/norms", {"service_id": cold, "improvement": "full", "volume": "1",
+                                      "valid_from": "2026-02-01"}),
+                      ("/api/coefficients", {"service_kind": "cold_water", "value": "2", "valid_from": "2026-02-01"})):
+        r = await api.post(url, {**body, "basis": "П" * 501})
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["fields"] == [{"field": "basis", "message": "Основание: не более 500 знаков"}], url
+    assert (await api.ok("post", "/api/tariffs", {"service_id": cold, "price": "1", "valid_from": "2026-02-01",
+                                                  "basis": "П" * 500}))["status"] == "inserted"
+
+
 async def test_norms_per_improvement_category(api):
     cold = await service_id(api, "cold_water")
     for improvement, volume, valid_from in (("full", "5.1", "2023-01-01"), ("full", "4.9", "2024-01-01"),

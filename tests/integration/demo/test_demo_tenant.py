@@ -66,7 +66,7 @@ async def test_every_page_of_the_navigation_has_rows(client, demo):
     nav = re.search(r"<nav>(.*?)</nav>", home.text, flags=re.S)
     assert nav is not None
     pages = re.findall(r'href="(/[^"]*)"', nav.group(1))
-    assert len(pages) == 28, pages
+    assert len(pages) == 29, pages
     for page in pages:
         r = await client.get(page)
         assert r.status_code == 200, (page, r.status_code)
@@ -121,8 +121,36 @@ async def test_seeding_again_changes_nothing(core, demo):
     async with tenant_transaction(core.engines, demo.tenant) as conn:
         assert await seed_lived_in(conn, now=NOW.replace(day=28)) == {
             "requisites": 0, "bank_files": 0, "appeals": 0, "calls": 0, "requests": 0, "subscribers": 0,
-            "cash_receipts": 0}
+            "cash_receipts": 0, "bases": 0}
     assert await counts(core, demo) == before
+
+
+async def test_every_tariff_and_norm_cites_its_act_also_in_a_demo_seeded_before(core, demo):
+    """Every seeded tariff (of every group) and norm has an invented basis marked «(демо)»; a demo tenant seeded
+    before the basis existed (t0036: the rows' basis empty) gets them at its next start, and only those rows."""
+    async def bases(conn) -> dict[str, list[str]]:
+        return {t: (await conn.execute(text(f"SELECT basis FROM {t} ORDER BY id"))).scalars().all()
+                for t in ("tariffs", "norms")}
+
+    async with tenant_transaction(core.engines, demo.tenant) as conn:
+        seeded = await bases(conn)
+        groups = (await conn.execute(text("SELECT DISTINCT tariff_group FROM tariffs"))).scalars().all()
+        assert set(groups) == {"population", "other", "budget"}
+        assert seeded["tariffs"] and seeded["norms"]
+        assert all(b.startswith("Приказ Управления по тарифам Энской области от ") and b.endswith("(демо)")
+                   for b in seeded["tariffs"]), seeded["tariffs"]
+        assert set(seeded["norms"]) == {"Постановление Правительства Энской области от 15.12.2016 № 512-п (демо)"}
+        await conn.execute(text("UPDATE tariffs SET basis = ''"))
+        await conn.execute(text("UPDATE norms SET basis = ''"))
+        await conn.execute(text("UPDATE tariffs SET price = price + 1 WHERE id = (SELECT min(id) FROM tariffs)"))
+        cited = await seed_lived_in(conn, now=NOW)
+        again = await bases(conn)
+        await conn.execute(text("UPDATE tariffs SET price = price - 1, basis = :b WHERE id = (SELECT min(id) FROM tariffs)"),
+                           {"b": seeded["tariffs"][0]})
+    total = len(seeded["tariffs"]) + len(seeded["norms"])
+    assert cited["bases"] == total - 1  # the row changed since (its price) is left as it is
+    assert again["tariffs"][0] == "" and again["tariffs"][1:] == seeded["tariffs"][1:]
+    assert again["norms"] == seeded["norms"]
 
 
 async def test_two_seedings_at_once_seed_once(core, make_tenant, demo):

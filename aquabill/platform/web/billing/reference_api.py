@@ -17,6 +17,7 @@ from aquabill.billing_core.reference import coefficients, norms, parameter_kinds
 from aquabill.platform.web.billing.fields import (
     REF_EDIT,
     REF_VIEW,
+    Basis,
     Code,
     Text,
 )
@@ -43,6 +44,7 @@ class TariffIn(msgspec.Struct):
     price: Decimal
     valid_from: date
     tariff_group: Code = "population"
+    basis: Basis = ""  # the act that set the price (order, its date and number)
 
 
 class NormIn(msgspec.Struct):
@@ -50,13 +52,14 @@ class NormIn(msgspec.Struct):
     improvement: Code
     volume: Decimal
     valid_from: date
+    basis: Basis = ""  # the act that set the norm
 
 
 class CoefficientIn(msgspec.Struct):
     service_kind: Annotated[str, msgspec.Meta(max_length=16)]
     value: Decimal
     valid_from: date
-    basis: Text = ""
+    basis: Basis = ""
 
 
 class ParameterKindIn(msgspec.Struct):
@@ -95,9 +98,10 @@ async def list_tariffs(ctx: Ctx, service_id: int | None = None,
 
 @post("/api/tariffs", dependencies=DEPS, guards=REF_EDIT, tags=["reference"])
 async def add_tariff(ctx: Ctx, data: TariffIn) -> dict:
-    """A new tariff from a date; the same date again corrects that value (earlier rows stay)."""
+    """A new tariff from a date with the act that set it; the same date again corrects that value and/or basis
+    (earlier rows stay)."""
     return await tariffs.set_tariff(ctx.conn, service_id=data.service_id, tariff_group=data.tariff_group,
-                                    price=data.price, valid_from=data.valid_from)
+                                    price=data.price, valid_from=data.valid_from, basis=data.basis)
 
 
 @get("/api/norms", dependencies=DEPS, guards=REF_VIEW, tags=["reference"])
@@ -112,7 +116,7 @@ async def list_norms(ctx: Ctx, service_id: int | None = None,
 @post("/api/norms", dependencies=DEPS, guards=REF_EDIT, tags=["reference"])
 async def add_norm(ctx: Ctx, data: NormIn) -> dict:
     return await norms.set_norm(ctx.conn, service_id=data.service_id, improvement=data.improvement,
-                                volume=data.volume, valid_from=data.valid_from)
+                                volume=data.volume, valid_from=data.valid_from, basis=data.basis)
 
 
 @get("/api/coefficients", dependencies=DEPS, guards=REF_VIEW, tags=["reference"])

@@ -19,6 +19,7 @@ from aquabill.platform.web.billing import (
     receipt_pages,
     receipts_api,
     reference_api,
+    reference_pages,
     run_pages,
     runs_api,
 )
@@ -27,6 +28,7 @@ ROUTES = [
     *accounts_api.ROUTES,
     *imports_api.ROUTES,
     *reference_api.ROUTES,
+    *reference_pages.ROUTES,
     *card_api.ROUTES,
     *meters_api.ROUTES,
     *runs_api.ROUTES,
