@@ -7,7 +7,7 @@ formats live in `aquabill.channels.fns_upd`.
 
 Counterparties and contracts (the rules pure, their SQL in the `*_store` modules, nothing commits):
 `catalogue` (vocabularies and their Russian names), `counterparties` / `counterparty_store` (requisites, bank
-accounts, contacts), `contracts` / `contract_store` (contracts and their dated terms), `sites` / `sites_store`
+accounts, contacts; `category_store` the dated 416-FZ penalty category), `contracts` / `contract_store` (contracts and their dated terms), `sites` / `sites_store`
 (objects, connection points, sub-subscribers), `point_meters` (commercial meters in the existing meter model),
 `contract_card` (the card of a contract).
 """

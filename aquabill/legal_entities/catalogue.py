@@ -15,6 +15,8 @@ COUNTERPARTY_KINDS = {"org": "Организация", "ip": "Индивидуа
 PENALTY_CATEGORIES = {"management_company": "Управляющая организация (1/300, с 61-го дня 1/170, с 91-го 1/130)",
                       "hoa": "ТСЖ, ЖСК (с 31-го дня 1/300, с 91-го 1/130)",
                       "other": "Прочие абоненты (1/130 с первого дня)"}
+# the same, short (a category's history on the counterparty's card)
+PENALTY_CATEGORY_SHORT = {"management_company": "Управляющая организация", "hoa": "ТСЖ, ЖСК", "other": "Прочие"}
 CONTRACT_KINDS = {"cold_water": "Холодное водоснабжение", "sewage": "Водоотведение",
                   "combined": "Холодное водоснабжение и водоотведение", "stormwater": "Поверхностные сточные воды"}
 CONTRACT_STATUSES = {"draft": "Проект", "active": "Действует", "terminated": "Расторгнут"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from aquabill.base.errors import Invalid
@@ -90,6 +91,20 @@ def check_counterparty(data: CounterpartyIn) -> dict[str, Any]:
                                   required=True)
         row["middle_name"] = clean(data.middle_name, field="middle_name", what="отчество", limit=100)
     return row
+
+
+def check_category_from(day: date, *, latest: date | None, today: date) -> date:
+    """The day a counterparty's new penalty category holds from (penalties.py: a debt takes the category in force
+    on its due day): not before its latest change (the history is written forwards; a change on that very day
+    corrects it), at most a year ahead of `today`."""
+    if latest is not None and day < latest:
+        raise Invalid(f"Категория действует с {day:%d.%m.%Y}: это раньше последнего изменения категории "
+                      f"(с {latest:%d.%m.%Y}). Укажите дату не раньше {latest:%d.%m.%Y}", field="category_from")
+    limit = today.replace(year=today.year + 1) if (today.month, today.day) != (2, 29) else date(today.year + 1, 3, 1)
+    if day > limit:
+        raise Invalid(f"Категория действует с {day:%d.%m.%Y}: не позднее чем через год, {limit:%d.%m.%Y}",
+                      field="category_from")
+    return day
 
 
 def _ascii(value: str, field: str, what: str) -> None:

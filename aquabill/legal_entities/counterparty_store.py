@@ -1,10 +1,12 @@
 """Counterparties in the tenant's database: create (a second one with the same INN and KPP is refused, naming the
-first), change, search by name or INN with paging, the card (requisites, bank accounts, contacts, contracts), bank
-accounts and contacts. The checks are `counterparties.py`'s; nothing here commits."""
+first), change (a new penalty category with the day it holds from: category_store.py), search by name or INN with
+paging, the card (requisites, the category's history, bank accounts, contacts, contracts), bank accounts and
+contacts. The checks are `counterparties.py`'s; nothing here commits."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -18,6 +20,7 @@ from aquabill.legal_entities.catalogue import (
     COUNTERPARTY_KINDS,
     PENALTY_CATEGORIES,
 )
+from aquabill.legal_entities.category_store import category_changes, record_change
 from aquabill.legal_entities.counterparties import (
     BankAccountIn,
     ContactIn,
@@ -62,8 +65,11 @@ async def create_counterparty(conn: AsyncConnection, data: CounterpartyIn, *,
     return await get_counterparty(conn, new_id)
 
 
-async def update_counterparty(conn: AsyncConnection, counterparty_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change some of the stated values (the others are kept); the whole is checked again."""
+async def update_counterparty(conn: AsyncConnection, counterparty_id: int, changes: dict[str, Any], *,
+                              category_from: date | None = None, category_note: str = "",
+                              user_id: int | None = None) -> dict[str, Any]:
+    """Change some of the stated values (the others are kept); the whole is checked again. A new penalty category
+    holds from `category_from` (default: today): its change is written beside (category_store.record_change)."""
     current = await _row(conn, counterparty_id, lock=True)
     unknown = set(changes) - set(COLUMNS)
     if unknown:
@@ -71,6 +77,8 @@ async def update_counterparty(conn: AsyncConnection, counterparty_id: int, chang
     merged = CounterpartyIn(**{f.name: changes.get(f.name, current[f.name]) for f in fields(CounterpartyIn)})
     row = check_counterparty(merged)
     await _duplicate(conn, row["inn"], row["kpp"], exclude=counterparty_id)
+    await record_change(conn, counterparty_id, current["penalty_category"], row["penalty_category"], category_from,
+                        today=date.today(), note=category_note, user_id=user_id)
     sets = ", ".join(f"{c} = :{c}" for c in COLUMNS)
     try:
         async with conn.begin_nested():
@@ -95,8 +103,10 @@ async def require_counterparty(conn: AsyncConnection, counterparty_id: int) -> d
 
 
 async def get_counterparty(conn: AsyncConnection, counterparty_id: int) -> dict[str, Any]:
-    """The card: requisites, bank accounts (main first), contacts and contracts."""
+    """The card: requisites, the changes of the penalty category (the newest first), bank accounts (main first),
+    contacts and contracts."""
     card = _named(await _row(conn, counterparty_id))
+    card["category_changes"] = await category_changes(conn, counterparty_id)
     card["bank_accounts"] = [dict(r) for r in (await conn.execute(text(
         "SELECT id, bic, account, bank_name, corr_account, main, active, created_at FROM counterparty_bank_accounts "
         "WHERE counterparty_id = :id ORDER BY main DESC, active DESC, id"), {"id": counterparty_id})).mappings()]

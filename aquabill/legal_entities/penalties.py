@@ -28,11 +28,20 @@ template (code search, 2026-12-07), in agreement with the digests of 307-FZ (pro
   suppliers, water organisations buying water): days 1–60 1/300, 61–90 1/170, from 91 1/130.
 NOT read verbatim: art. 14's own parts (307-FZ amended both articles alike, and the digests speak of «воды и
 услуг по водоотведению» together); an official copy (pravo.gov.ru) was not among the stored pages.
-The category is the counterparty's (`counterparties.penalty_category`) as it is now, for the whole history.
 - «Увеличение установленных настоящей частью размеров пеней не допускается»: the scale is not a contract term.
 In force: ruwest.ru of 01.01.2016 — «с 1 января вступит в силу закон, устанавливающий размер пени для
 физических и юридических лиц за неоплату … воды и услуг по водоотведению»; coded 01.01.2016 (the first day of
 delay), NOT checked against 307-FZ's final article. Before it no 416-FZ scale applies and no penalty is computed.
+
+Which category (OUR READING, not a quoted rule; no court practice checked): the scale is set by the debtor's status
+(parts 6.2–6.4 name who pays which: «Абонент …», «Товарищества собственников жилья …», «Управляющие организации
+…»), and the delay begins «со следующего дня после дня наступления установленного срока оплаты» — so the status on
+the due day decides the scale for the whole debt, to its payment. When an organisation becomes a managing one (or
+stops being one) its earlier debts keep the scale of their time. The category of a debt is the debtor's category in
+force on its document's `due_on` (`category_on`): the `previous` of the earliest change of the counterparty's
+category (`counterparty_category_changes`, migration t0037) effective after that day, else its current category
+(`counterparties.penalty_category`, the latest); a change effective on the due day itself applies. The accrual
+computes the same in SQL (penalty_store.py). Closed months keep their rows whatever changes later.
 
 Which rate: «ставки рефинансирования …, действующей на день фактической оплаты» — since 01.01.2016 equal to the
 key rate (Bank of Russia Directive 3894-U) — for a paid part its payment day's key rate, for the unpaid rest the
@@ -159,6 +168,20 @@ def document_penalty(category: str, debt: Decimal, due: date, payments: Iterable
     return DocumentPenalty(result, (last - due).days)
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryChange:
+    effective_from: date  # the category holds from this day on
+    previous: str  # the category before it
+    category: str
+
+
+def category_on(day: date, current: str, changes: Iterable[CategoryChange]) -> str:
+    """The debtor's category in force on `day` (a debt's due day; see the docstring): the `previous` of the
+    earliest change effective after it, else `current` (the latest category)."""
+    later = [c for c in changes if c.effective_from > day]
+    return min(later, key=lambda c: c.effective_from).previous if later else current
+
+
 KIND_NAMES = {RowKind.GRACE: "льготный период", RowKind.MORATORIUM: "мораторий", RowKind.ACCRUAL: "начисление"}
 EXACT = Decimal("0.000001")
 
@@ -182,5 +205,5 @@ async def accrue(conn: AsyncConnection, posted_period: date, *, on: date, contra
     return await _accrue(conn, posted_period, on=on, contract_id=contract_id, user_id=user_id)
 
 
-__all__ = ["CATEGORIES", "LEGAL_SCALES", "MANAGEMENT_COMPANY_SCALE", "OTHER_SCALE", "DatedScale", "DocumentPenalty",
-           "accrue", "breakdown", "document_penalty", "rules_for", "scale_for"]
+__all__ = ["CATEGORIES", "LEGAL_SCALES", "MANAGEMENT_COMPANY_SCALE", "OTHER_SCALE", "CategoryChange", "DatedScale",
+           "DocumentPenalty", "accrue", "breakdown", "category_on", "document_penalty", "rules_for", "scale_for"]

@@ -7,13 +7,14 @@ ending the contract ends neither) due before `on`,
 the debt (the document's amount; a ukd that lowers a document lowers that document's debt, a ukd that raises
 it is a debt of its own with its own due day) and the payments that covered it (`contract_allocations` of
 kind 'charge' of identified payments paid before `on`, written by the allocation of payments) → the
-cumulative penalty as of `on` (penalties.document_penalty, the counterparty's category) → the month's row of
-`contract_penalties` holds the increase since the other months' rows of the document. Accruing again
-replaces the open month's rows (idempotent: unchanged rows are not rewritten; rows that fall to zero are
-deleted); a closed month is refused and its rows never change. Two accruals of a tenant at once are
-serialised by an advisory lock. Reads are set-based (three statements for the whole tenant), the arithmetic
-per debt is Python (calc.py), the writes one statement each (unnest arrays). Penalties carry no VAT
-(penalties.py)."""
+cumulative penalty as of `on` (penalties.document_penalty; the category is the counterparty's in force on the
+due day, penalties.category_on, taken in the documents' statement from `counterparty_category_changes` by the
+lookup of the earliest change after that day) → the month's row of `contract_penalties` holds the increase
+since the other months' rows of the document. Accruing again replaces the open month's rows (idempotent:
+unchanged rows are not rewritten; rows that fall to zero are deleted); a closed month is refused and its rows
+never change. Two accruals of a tenant at once are serialised by an advisory lock. Reads are set-based (three
+statements for the whole tenant), the arithmetic per debt is Python (calc.py), the writes one statement each
+(unnest arrays). Penalties carry no VAT (penalties.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ PROGRESS_EVERY = 2000
 
 _DOCUMENTS = """
     SELECT d.id, d.kind, d.number, d.issued_on, d.contract_id, d.amount, d.due_on, d.corrects_id,
-           c.penalty_category AS category
+           coalesce((SELECT h.previous FROM counterparty_category_changes h
+                     WHERE h.counterparty_id = c.id AND h.effective_from > d.due_on
+                     ORDER BY h.effective_from LIMIT 1), c.penalty_category) AS category
     FROM legal_documents d JOIN contracts k ON k.id = d.contract_id JOIN counterparties c ON c.id = k.counterparty_id
     WHERE d.status = 'issued' AND d.kind IN ('upd', 'act', 'ukd') AND k.status IN ('active', 'terminated')
       AND (CAST(:contract AS integer) IS NULL OR d.contract_id = :contract)

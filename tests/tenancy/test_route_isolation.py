@@ -147,7 +147,9 @@ CONSTRAINED = {("accounts", "status"), ("jobs", "status"),
                ("contract_versions", "vat_mode"), ("contract_points", "kind"),
                # (t0033) documents' vocabularies: kind, status, the FNS function; the unit's OKEI code (4 characters)
                ("legal_documents", "kind"), ("legal_documents", "status"), ("legal_documents", "function"),
-               ("legal_document_lines", "unit_code")}
+               ("legal_document_lines", "unit_code"),
+               # (t0037) a counterparty's dated penalty category: the vocabulary fixed by a check constraint
+               ("counterparty_category_changes", "previous"), ("counterparty_category_changes", "category")}
 
 # Routes for which World.bodies has a plausible body (any other mutating route gets a generic one).
 KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), ("POST", "/api/roles"),
@@ -157,6 +159,8 @@ KNOWN_BODIES = {("POST", "/api/users"), ("PATCH", "/api/users/{user_id:int}"), (
                 # billing reference data and the account card (billing_api.py, card_pages.py)
                 ("POST", "/api/services"), ("PATCH", "/api/services/{service_id:int}"), ("POST", "/api/tariffs"),
                 ("POST", "/api/norms"), ("POST", "/api/coefficients"), ("POST", "/api/parameter-kinds"),
+                ("POST", "/billing/reference/tariffs"), ("POST", "/billing/reference/norms"),
+                ("POST", "/billing/reference/coefficients"),
                 ("POST", "/api/accounts/{account_id:int}/parameters"),
                 ("POST", "/api/accounts/{account_id:int}/residents"), ("PATCH", "/api/residents/{resident_id:int}"),
                 ("POST", "/api/accounts/{account_id:int}/absences"), ("POST", "/api/meters"),
@@ -470,6 +474,13 @@ class World:
                                                "valid_from": "2025-06-01"})],
             ("POST", "/api/coefficients"): [("json", {"service_kind": "cold_water", "value": "2",
                                                       "valid_from": "2025-06-01", "basis": "из A"})],
+            # the reference page's forms (reference_pages.py): B's service id, A's open dates
+            ("POST", "/billing/reference/tariffs"): [("form", {"service_id": str(b_service), "price": "41,5",
+                                                               "valid_from": "2025-06-01", "basis": "из A"})],
+            ("POST", "/billing/reference/norms"): [("form", {"service_id": str(b_service), "improvement": "full",
+                                                             "volume": "4,5", "valid_from": "2025-06-01"})],
+            ("POST", "/billing/reference/coefficients"): [("form", {"service_kind": "cold_water", "value": "2",
+                                                                    "valid_from": "2025-06-01", "basis": "из A"})],
             ("POST", "/api/parameter-kinds"): [("json", {"code": f"a_kind_{n}", "name": "Параметр из A",
                                                          "value_type": "number"})],
             ("POST", "/api/accounts/{account_id:int}/parameters"): [("json", {
@@ -976,10 +987,10 @@ async def seed_cash(conn) -> None:
 
 
 async def seed_legal(conn) -> None:
-    """Legal entities (t0032): an organisation (a managing company) and a sole trader, each with a main bank account,
-    a contact and a contract whose terms have two versions (the contract and an addendum), a site on a house with a
-    metered supply point (a commercial meter with a reading) and an unmetered discharge point; the sole trader's
-    supply point is a sub-subscriber of the company's."""
+    """Legal entities (t0032): an organisation (a managing company since 01.04.2024, t0037) and a sole trader, each
+    with a main bank account, a contact and a contract whose terms have two versions (the contract and an
+    addendum), a site on a house with a metered supply point (a commercial meter with a reading) and an unmetered
+    discharge point; the sole trader's supply point is a sub-subscriber of the company's."""
     for sql in (
         "INSERT INTO counterparties(kind, name, short_name, inn, kpp, ogrn, last_name, first_name, middle_name, "
         "legal_address, postal_address, email, phone, edo_id, penalty_category, note) VALUES "
@@ -989,6 +1000,9 @@ async def seed_legal(conn) -> None:
         "('ip', 'Индивидуальный предприниматель Петров Пётр Петрович', 'ИП Петров П. П.', '500100732259', '', "
         "'304500116000157', 'Петров', 'Пётр', 'Петрович', 'ул. Мира, 2', '', 'petrov@shop.example', '+79001112233', "
         "'', 'other', 'Магазин')",
+        # (t0037) the company became a managing organisation on 01.04.2024
+        "INSERT INTO counterparty_category_changes(counterparty_id, effective_from, previous, category, note) "
+        "SELECT id, DATE '2024-04-01', 'other', 'management_company', 'Лицензия' FROM counterparties WHERE kind = 'org'",
         "INSERT INTO counterparty_bank_accounts(counterparty_id, bic, account, bank_name, corr_account, main) "
         "SELECT id, '044525225', '40702810900000000001', 'ПАО Сбербанк', '30101810400000000225', true "
         "FROM counterparties",

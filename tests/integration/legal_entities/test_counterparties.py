@@ -23,6 +23,7 @@ async def test_an_organisation_is_created_with_its_requisites_normalised(api):
             made["active"], made["bank_accounts"], made["contacts"], made["contracts"]) == (
         "Общество с ограниченной ответственностью «Ромашка»", "ООО «Ромашка»", req["inn"], req["kpp"], req["ogrn"],
         "Организация", True, [], [], [])
+    assert made["category_changes"] == []  # a new counterparty's category holds since ever
     assert await api.ok("get", f"/api/legal/counterparties/{made['id']}") == made
 
 
@@ -112,6 +113,22 @@ async def test_changes_keep_the_rest_and_are_checked_again(api):
     assert (await api.get("/api/legal/counterparties/2147483647")).status_code == 404
     assert (await api.patch("/api/legal/counterparties/2147483647", {"name": "x"})).status_code == 404
     assert (await api.get("/api/legal/counterparties/2147483648")).status_code == 422
+
+
+async def test_a_new_penalty_category_is_dated_and_listed_newest_first(api):
+    org = await make_org(api, "ООО «Смена категории»")
+    url = f"/api/legal/counterparties/{org['id']}"
+    await api.ok("patch", url, {"penalty_category": "hoa", "category_from": "2026-01-01", "category_note": "ТСЖ"})
+    await api.ok("patch", url, {"penalty_category": "management_company", "category_from": "2026-04-01"})
+    card = await api.ok("get", url)
+    assert card["penalty_category"] == "management_company"
+    assert [(c["effective_from"], c["previous"], c["category"], c["note"], c["created_by"], c["category_short"])
+            for c in card["category_changes"]] == [
+        ("2026-04-01", "hoa", "management_company", "", org["created_by"], "Управляющая организация"),
+        ("2026-01-01", "other", "hoa", "ТСЖ", org["created_by"], "ТСЖ, ЖСК")]
+    r = await api.patch(url, {"penalty_category": "other", "category_from": "2026-03-01"})
+    assert r.status_code == 422 and r.json()["error"]["fields"][0]["field"] == "category_from"
+    assert (await api.patch(url, {"category_from": "01.03.2026"})).status_code == 400  # the API takes ISO dates
 
 
 async def test_search_by_name_part_and_inn_prefix_with_paging(api):

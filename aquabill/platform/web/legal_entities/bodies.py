@@ -48,7 +48,8 @@ class CounterpartyBody(msgspec.Struct):
 
 
 class CounterpartyPatch(msgspec.Struct):
-    """The fields to change; those absent (or null) keep their values."""
+    """The fields to change; those absent (or null) keep their values. A new `penalty_category` holds from
+    `category_from` (default: today; «Категория действует с»), `category_note` its basis."""
 
     kind: Code | None = None
     name: Text | None = None
@@ -67,9 +68,12 @@ class CounterpartyPatch(msgspec.Struct):
     penalty_category: Code | None = None
     note: Text | None = None
     active: bool | None = None
+    category_from: date | None = None
+    category_note: Text = ""
 
     def changes(self) -> dict[str, Any]:
-        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+        return {k: v for k, v in msgspec.structs.asdict(self).items()
+                if v is not None and k not in ("category_from", "category_note")}
 
 
 class BankAccountBody(msgspec.Struct):

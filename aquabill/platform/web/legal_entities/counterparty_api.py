@@ -62,13 +62,17 @@ async def create_counterparty(ctx: Ctx, data: CounterpartyBody) -> dict[str, Any
 
 @get("/api/legal/counterparties/{counterparty_id:int}", dependencies=DEPS, guards=VIEW, tags=TAGS)
 async def get_counterparty(ctx: Ctx, counterparty_id: int) -> dict[str, Any]:
-    """The card: requisites, bank accounts, contacts, contracts."""
+    """The card: requisites, the changes of the penalty category (`category_changes`, the newest first), bank
+    accounts, contacts, contracts."""
     return await store.get_counterparty(ctx.conn, counterparty_id)
 
 
 @patch("/api/legal/counterparties/{counterparty_id:int}", dependencies=DEPS, guards=EDIT, tags=TAGS)
 async def update_counterparty(ctx: Ctx, counterparty_id: int, data: CounterpartyPatch) -> dict[str, Any]:
-    return await store.update_counterparty(ctx.conn, counterparty_id, data.changes())
+    """A new penalty category holds from `category_from` (default: today; not before the latest change, at most a
+    year ahead: 422 with the field "category_from")."""
+    return await store.update_counterparty(ctx.conn, counterparty_id, data.changes(), category_from=data.category_from,
+                                           category_note=data.category_note, user_id=ctx.principal.user_id)
 
 
 @post("/api/legal/counterparties/{counterparty_id:int}/bank-accounts", dependencies=DEPS, guards=EDIT, tags=TAGS)

@@ -1,6 +1,7 @@
 """The counterparties' pages (resource "legal"): `/legal/counterparties` — search by name or INN, filters, paging,
 «Добавить» (`/legal/counterparties/new`: an organisation or a sole trader); the card
-`/legal/counterparties/{id}` — requisites (and their change), bank accounts, contacts, contracts.
+`/legal/counterparties/{id}` — requisites (and their change; a new penalty category with the day it holds from), the
+category's history, bank accounts, contacts, contracts.
 
 Forms post URL-encoded fields; a refusal shows the page again with the message beside the form and the typed values
 kept (status 422; `forms.attempt`: nothing of that attempt is written); a success redirects to the card (303)."""
@@ -24,7 +25,12 @@ from aquabill.platform.auth.permissions import requires
 from aquabill.platform.web.context import DEPS, Ctx, TenantScope
 from aquabill.platform.web.forms import FORM, attempt
 from aquabill.platform.web.legal_entities.counterparty_api import Filter
-from aquabill.platform.web.legal_entities.form_inputs import BankAccountForm, ContactForm, CounterpartyForm
+from aquabill.platform.web.legal_entities.form_inputs import (
+    DATED,
+    BankAccountForm,
+    ContactForm,
+    CounterpartyForm,
+)
 from aquabill.platform.web.paging import Offset, Search
 
 VIEW, EDIT = [requires("legal", "view")], [requires("legal", "edit")]
@@ -77,7 +83,7 @@ async def _card(ctx: Ctx, counterparty_id: int, *, notice: str = "", errors: dic
                 forms: dict[str, Any] | None = None, status_code: int = 200) -> Template:
     card = await store.get_counterparty(ctx.conn, counterparty_id)
     edit = CounterpartyForm(**{k: str(card[k]) if k != "active" else ("on" if card["active"] else "")
-                               for k in CounterpartyForm.__struct_fields__})
+                               for k in CounterpartyForm.__struct_fields__ if k not in DATED})
     forms = {"edit": edit, "bank": BankAccountForm(), "contact": ContactForm(), **(forms or {})}
     return Template("legal_entities/counterparty.html", status_code=status_code, context=page_context(
         ctx, c=card, notice=notice, errors=errors or {}, forms=forms))
@@ -98,7 +104,9 @@ async def update_counterparty(ctx: Ctx, counterparty_id: int,
                               data: Annotated[CounterpartyForm, FORM]) -> Template | Redirect:
     await store.require_counterparty(ctx.conn, counterparty_id)
     async with attempt(ctx) as tried:
-        await store.update_counterparty(ctx.conn, counterparty_id, vars_of(data.domain()))
+        await store.update_counterparty(ctx.conn, counterparty_id, vars_of(data.domain()),
+                                        category_from=data.category_from_day(), category_note=data.category_note,
+                                        user_id=ctx.principal.user_id)
     if tried.refused:
         return await _card(ctx, counterparty_id, errors={"edit": tried.message}, forms={"edit": data}, status_code=422)
     return _back(counterparty_id, "Реквизиты сохранены", "requisites")

@@ -62,11 +62,19 @@ class CounterpartyForm(msgspec.Struct):
     penalty_category: str = "other"
     note: str = ""
     active: str = ""
+    category_from: str = ""  # the card's form only: a new penalty category holds from (empty: today)
+    category_note: str = ""
 
     def domain(self) -> CounterpartyIn:
-        values = {k: v[:4000] for k, v in msgspec.structs.asdict(self).items()}
+        values = {k: v[:4000] for k, v in msgspec.structs.asdict(self).items() if k not in DATED}
         values["active"] = bool(self.active)
         return CounterpartyIn(**values)
+
+    def category_from_day(self) -> date | None:
+        return _day(self.category_from, "category_from", "Категория действует с")
+
+
+DATED = ("category_from", "category_note")  # the category's change, not a counterparty's column
 
 
 class BankAccountForm(msgspec.Struct):
