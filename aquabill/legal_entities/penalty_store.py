@@ -34,6 +34,7 @@ from aquabill.billing_core.penalties.calc import Payment
 from aquabill.billing_core.penalties.store import load_key_rates, load_rules
 from aquabill.billing_core.periods import Period
 from aquabill.billing_core.periods_guard import open_for_posting
+from aquabill.legal_entities.catalogue import PENALTY_CATEGORY_SHORT
 from aquabill.legal_entities.penalties import CATEGORIES, breakdown, document_penalty
 
 Progress = Callable[[float, str], Awaitable[None]]
@@ -179,11 +180,13 @@ async def contract_penalties(conn: AsyncConnection, contract_id: int, *, limit: 
 
 
 async def month_penalties(conn: AsyncConnection, period: Period, *, limit: int, offset: int) -> dict[str, Any]:
-    """The month's accruals by contract (the tenant's page): one line per contract, totals and the page."""
+    """The month's accruals by contract (the tenant's page): one line per contract, totals and the page. A line's
+    category is its rows' (the category in force on each document's due day): several when they differ."""
     p = period.first_day
     rows = (await conn.execute(text("""
         SELECT k.id AS contract_id, k.number, coalesce(nullif(c.short_name, ''), c.name) AS counterparty,
-               c.inn, c.penalty_category AS category, count(*) AS documents, max(p.days) AS days,
+               c.inn, c.penalty_category AS category, array_agg(DISTINCT p.category ORDER BY p.category) AS cats,
+               count(*) AS documents, max(p.days) AS days,
                sum(p.amount) AS amount, max(p.calculated_on) AS calculated_on
         FROM contract_penalties p JOIN contracts k ON k.id = p.contract_id
         JOIN counterparties c ON c.id = k.counterparty_id
@@ -202,6 +205,8 @@ async def month_penalties(conn: AsyncConnection, period: Period, *, limit: int, 
                                                               "hoa": str(money(agg.hoa)),
                                                               "other": str(money(agg.other))},
             "items": [{"contract_id": r.contract_id, "number": r.number, "counterparty": r.counterparty,
-                       "inn": r.inn, "category": r.category, "category_name": CATEGORIES[r.category],
+                       "inn": r.inn, "category": r.cats[0] if len(r.cats) == 1 else r.category,
+                       "category_name": CATEGORIES[r.cats[0]] if len(r.cats) == 1
+                       else " / ".join(PENALTY_CATEGORY_SHORT[c] for c in r.cats),
                        "documents": r.documents, "days": r.days, "amount": str(money(r.amount)),
                        "calculated_on": r.calculated_on.isoformat()} for r in rows]}

@@ -54,6 +54,10 @@ async def test_debts_due_before_the_change_keep_the_category_of_their_time(api, 
         (march, "other", 91, Decimal("864.50")), (may, "management_company", 30, Decimal("285.00"))]
     card = await api.ok("get", f"/api/legal/contracts/{k['id']}/penalties")
     assert {x["document_id"]: x["details"][0]["fraction"] for x in card["items"]} == {march: "1/130", may: "1/300"}
+    month = await api.ok("get", "/api/legal/penalties?period=2026-06")
+    line = next(i for i in month["items"] if i["contract_id"] == k["id"])
+    assert (line["category"], line["category_name"]) == ("management_company", "Управляющая организация / Прочие")
+    assert month["by_category"]["other"] == "864.50" and month["by_category"]["management_company"] == "285.00"
 
 
 async def test_a_change_is_dated_forwards_and_the_same_category_is_no_change(api, tx):
