@@ -133,9 +133,10 @@ async def load_parameters(conn: AsyncConnection, rows: list[tuple[int, Parameter
 
 async def _load_dated(conn: AsyncConnection, table: str, key: str, value: str, what: str,
                       rows: list[tuple[int, Any]], report: ImportReport) -> None:
-    """Tariffs and norms: (service, key, valid_from) → one value; none may start in a closed period."""
+    """Tariffs and norms: (service, key, valid_from) → one value and the act that set it (`basis`; an empty or
+    missing basis keeps the stored one); none may start in a closed period."""
     rows, services = await _known_services(conn, rows, report)
-    wanted = {(services[r.service], getattr(r, key), r.valid_from): (getattr(r, value),) for _, r in rows}
+    wanted = {(services[r.service], getattr(r, key), r.valid_from): (getattr(r, value), r.basis) for _, r in rows}
     closed = await closed_months(conn, (d for _, _, d in wanted))
 
     def refuse(k: tuple, _new: tuple, _old: tuple | None) -> str | None:
@@ -143,7 +144,8 @@ async def _load_dated(conn: AsyncConnection, table: str, key: str, value: str, w
         return closed_reason(day, f"{what} с {_ddmmyyyy(day)}") if day.replace(day=1) in closed else None
 
     done = await upsert(conn, table, (("service_id", "int"), (key, "text"), ("valid_from", "date")),
-                        ((value, "numeric"),), wanted, refuse=refuse)
+                        ((value, "numeric"), ("basis", "text")), wanted, refuse=refuse,
+                        merge=lambda old, new: (new[0], new[1] or old[1]))
     for line, r in rows:
         _mark(report, line, done[(services[r.service], getattr(r, key), r.valid_from)])
 

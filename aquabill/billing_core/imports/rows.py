@@ -64,6 +64,7 @@ class TariffRow:
     tariff_group: str
     price: Decimal
     valid_from: date
+    basis: str = ""  # the act that set the value; empty: keep the stored one (a new row: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class NormRow:
     improvement: str
     volume: Decimal
     valid_from: date
+    basis: str = ""  # the act that set the value; empty: keep the stored one (a new row: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +197,14 @@ SPECS: dict[str, KindSpec] = {s.kind: s for s in (
         Column("tariff_group", _code(32), default=DEFAULT_TARIFF_GROUP, repeats=True),
         Column("price", _decimal(4, 10**8), True),
         Column("valid_from", parse_date, True, repeats=True),
+        Column("basis", _text(500), default="", repeats=True),
     ), key=lambda r: (r.service, r.tariff_group, r.valid_from)),
     KindSpec("norms", "нормативы", NormRow, (
         Column("service", _code(32), True, repeats=True),
         Column("improvement", _code(32), True, repeats=True),
         Column("volume", _decimal(4, 10**6), True),
         Column("valid_from", parse_date, True, repeats=True),
+        Column("basis", _text(500), default="", repeats=True),
     ), key=lambda r: (r.service, r.improvement, r.valid_from)),
     KindSpec("meters", "счётчики", MeterRow, (
         Column("account_number", _code(32), True),

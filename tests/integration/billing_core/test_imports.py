@@ -193,6 +193,15 @@ async def test_tariffs(tx):
                                         ("sewage", "population", D(30), date(2024, 1, 1))]
     fixed = await load(tx, "tariffs", "service;price;valid_from\ncold_water;43,25;2024-07-01\n")
     assert counts(fixed) == (0, 1, 0, 0)
+    # the act that set a tariff: given, it is stored (alone it is a change); empty or missing, the stored one stays
+    cited = await load(tx, "tariffs", "service;price;valid_from;basis\ncold_water;43,25;2024-07-01;Приказ № 45-вк\n"
+                                      "sewage;30;2024-01-01;\n")
+    assert counts(cited) == (0, 1, 1, 0)
+    assert counts(await load(tx, "tariffs", "service;price;valid_from\ncold_water;43,25;2024-07-01\n")) == (0, 0, 1, 0)
+    async with tx() as conn:
+        bases = dict((await conn.execute(text(
+            "SELECT s.code || ' ' || t.valid_from, t.basis FROM tariffs t JOIN services s ON s.id = t.service_id"))).all())
+    assert bases == {"cold_water 2024-01-01": "", "cold_water 2024-07-01": "Приказ № 45-вк", "sewage 2024-01-01": ""}
 
 
 async def test_norms(tx):
