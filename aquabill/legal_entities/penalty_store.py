@@ -205,7 +205,7 @@ async def month_penalties(conn: AsyncConnection, period: Period, *, limit: int, 
                                                               "hoa": str(money(agg.hoa)),
                                                               "other": str(money(agg.other))},
             "items": [{"contract_id": r.contract_id, "number": r.number, "counterparty": r.counterparty,
-                       "inn": r.inn, "category": r.cats[0] if len(r.cats) == 1 else r.category,
+                       "inn": r.inn, "category": r.cats[0] if len(r.cats) == 1 else r.category, "categories": r.cats,
                        "category_name": CATEGORIES[r.cats[0]] if len(r.cats) == 1
                        else " / ".join(PENALTY_CATEGORY_SHORT[c] for c in r.cats),
                        "documents": r.documents, "days": r.days, "amount": str(money(r.amount)),

@@ -57,6 +57,7 @@ async def test_debts_due_before_the_change_keep_the_category_of_their_time(api, 
     month = await api.ok("get", "/api/legal/penalties?period=2026-06")
     line = next(i for i in month["items"] if i["contract_id"] == k["id"])
     assert (line["category"], line["category_name"]) == ("management_company", "Управляющая организация / Прочие")
+    assert line["categories"] == ["management_company", "other"]
     assert month["by_category"]["other"] == "864.50" and month["by_category"]["management_company"] == "285.00"
 
 
